@@ -1,0 +1,78 @@
+//! The engine is DBackup's one API surface: the desktop shell and the `dbackup` CLI
+//! both call it, and neither holds logic of its own. It owns the state database, the
+//! OS keyring and (as the product grows) jobs, runs, schedules and retention.
+
+mod destinations;
+mod error;
+mod paths;
+pub mod secrets;
+
+pub use destinations::{DestinationKind, DestinationView, NewLocalDestination};
+pub use error::{EngineError, ErrorCode};
+pub use paths::AppPaths;
+pub use secrets::{Keyring, Secret};
+
+use std::sync::{Mutex, MutexGuard};
+
+use dbackup_store::Store;
+use serde::Serialize;
+
+/// What the first screen (and `dbackup status`) shows.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AppOverview {
+    pub version: String,
+    pub data_dir: String,
+    pub log_dir: String,
+    pub database_path: String,
+    pub destinations: Vec<DestinationView>,
+}
+
+pub struct Engine {
+    // rusqlite connections are not Sync; commands are short, so one lock is enough.
+    store: Mutex<Store>,
+    paths: AppPaths,
+    keyring: Keyring,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("paths", &self.paths).finish()
+    }
+}
+
+impl Engine {
+    /// Opens (creating and migrating if needed) the state database under `paths`.
+    pub fn open(paths: AppPaths, keyring: Keyring) -> Result<Self, EngineError> {
+        let store = Store::open(&paths.database())?;
+        Ok(Self {
+            store: Mutex::new(store),
+            paths,
+            keyring,
+        })
+    }
+
+    pub fn paths(&self) -> &AppPaths {
+        &self.paths
+    }
+
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    pub fn overview(&self) -> Result<AppOverview, EngineError> {
+        Ok(AppOverview {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            data_dir: self.paths.data_dir().display().to_string(),
+            log_dir: self.paths.log_dir().display().to_string(),
+            database_path: self.paths.database().display().to_string(),
+            destinations: self.list_destinations()?,
+        })
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (each call is
+        // one statement or one transaction), so a poisoned lock is safe to reuse.
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

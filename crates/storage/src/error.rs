@@ -1,0 +1,41 @@
+/// What went wrong at a destination. Messages name the operation, the object and
+/// what to do; they never contain credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("{key:?} is not a usable object name: {reason}")]
+    InvalidKey { key: String, reason: String },
+    #[error("no object {key:?} at {destination}")]
+    NotFound { destination: String, key: String },
+    #[error("{operation} at {destination} failed: Access Denied. Check that the IAM policy allows s3:{action}, that no bucket policy denies it, that the access key is active, and that the region matches the bucket's")]
+    AccessDenied {
+        destination: String,
+        operation: String,
+        action: &'static str,
+    },
+    #[error("The specified bucket does not exist: {bucket:?}. Check the bucket name (it is case-sensitive), the region, and that the bucket belongs to this account")]
+    NoSuchBucket { bucket: String },
+    #[error("The AWS Access Key Id you provided does not exist in the records of {destination}. Regenerate the access key, check for leading or trailing spaces, and check that the key is active (not disabled)")]
+    InvalidAccessKeyId { destination: String },
+    #[error("The request signature does not match at {destination}: the Secret Access Key is wrong. Enter the secret that belongs to this access key again")]
+    SignatureDoesNotMatch { destination: String },
+    #[error("The difference between this computer's clock and {destination}'s is too large (RequestTimeTooSkewed). Set the clock right (enable automatic time) and try again")]
+    ClockSkew { destination: String },
+    #[error("cannot reach {endpoint}: {detail}. Check the endpoint address, your network connection, and any proxy or firewall")]
+    Unreachable { endpoint: String, detail: String },
+    #[error("{operation} at {destination} failed: {code}{}", if message.is_empty() { String::new() } else { format!(" ({message})") })]
+    Service {
+        destination: String,
+        operation: String,
+        code: String,
+        message: String,
+    },
+    #[error("{operation} in {path} failed: {source}")]
+    Io {
+        operation: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the upload of {key:?} was aborted; nothing was stored under that name")]
+    Aborted { key: String },
+}

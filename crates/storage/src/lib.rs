@@ -1,0 +1,54 @@
+//! Where backups are stored. Every backend implements [`Destination`]; the engine
+//! never knows which one it talks to. Keys are relative to the destination's root
+//! (its folder, or its bucket and path prefix) and always use `/` as separator.
+
+mod error;
+mod key;
+mod local;
+mod s3;
+
+pub use error::StorageError;
+pub use key::ObjectKey;
+pub use local::LocalFolder;
+pub use s3::{S3Destination, S3Settings, DEFAULT_PARTS_IN_FLIGHT, DEFAULT_PART_SIZE};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use jiff::Timestamp;
+
+/// An object as listed or inspected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub key: ObjectKey,
+    pub size: u64,
+    pub modified: Option<Timestamp>,
+    /// The S3 storage class (`STANDARD` when the server omits it); `None` for folders.
+    pub storage_class: Option<String>,
+}
+
+#[async_trait]
+pub trait Destination: Send + Sync + std::fmt::Debug {
+    /// Stores a small object in one request, replacing any object of that key.
+    async fn put(&self, key: &ObjectKey, body: Bytes) -> Result<(), StorageError>;
+    /// Starts a streamed upload. Nothing is visible under `key` until `complete`.
+    async fn start_upload(&self, key: &ObjectKey) -> Result<Box<dyn Upload>, StorageError>;
+    async fn get(&self, key: &ObjectKey) -> Result<Bytes, StorageError>;
+    /// Bytes `start..end` (end exclusive) of the object.
+    async fn get_range(&self, key: &ObjectKey, start: u64, end: u64)
+        -> Result<Bytes, StorageError>;
+    /// The object's size and class, or `None` if there is no such object.
+    async fn head(&self, key: &ObjectKey) -> Result<Option<ObjectInfo>, StorageError>;
+    /// Every object whose key starts with `prefix`, across all pages, sorted by key.
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError>;
+    /// Deletes the object; deleting a missing object is not an error.
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StorageError>;
+}
+
+/// A streamed upload in progress. Dropping it without `complete` or `abort` leaves
+/// at most an incomplete upload that is never visible as an object.
+#[async_trait]
+pub trait Upload: Send {
+    async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError>;
+    async fn complete(self: Box<Self>) -> Result<ObjectInfo, StorageError>;
+    async fn abort(self: Box<Self>) -> Result<(), StorageError>;
+}

@@ -1,0 +1,266 @@
+//! A folder on a local disk or a mounted share (NAS). Objects are files under the
+//! root; uploads are written to a hidden temp file beside their final name and renamed
+//! only once complete and synced, so a crash never leaves a half file under a real name.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+use crate::{Destination, ObjectInfo, ObjectKey, StorageError, Upload};
+
+/// Temp files start with this, and listings skip them.
+const PARTIAL_PREFIX: &str = ".dbackup-partial-";
+
+#[derive(Debug, Clone)]
+pub struct LocalFolder {
+    root: PathBuf,
+}
+
+impl LocalFolder {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    fn path_of(&self, key: &ObjectKey) -> PathBuf {
+        // ObjectKey guarantees no `..`, no absolute path: the join stays under root.
+        self.root.join(key.as_str())
+    }
+
+    fn io(operation: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StorageError {
+        let path = path.to_path_buf();
+        move |source| StorageError::Io {
+            operation,
+            path,
+            source,
+        }
+    }
+
+    fn not_found(&self, key: &ObjectKey) -> StorageError {
+        StorageError::NotFound {
+            destination: self.root.display().to_string(),
+            key: key.to_string(),
+        }
+    }
+
+    async fn open_temp(&self, key: &ObjectKey) -> Result<(tokio::fs::File, PathBuf), StorageError> {
+        let target = self.path_of(key);
+        let dir = target.parent().unwrap_or(&self.root).to_path_buf();
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(Self::io("create the folder", &dir))?;
+        let temp = dir.join(format!("{PARTIAL_PREFIX}{}", uuid::Uuid::new_v4()));
+        let file = tokio::fs::File::create(&temp)
+            .await
+            .map_err(Self::io("create a file", &temp))?;
+        Ok((file, temp))
+    }
+}
+
+async fn finish(
+    mut file: tokio::fs::File,
+    temp: &Path,
+    target: &Path,
+) -> Result<u64, StorageError> {
+    let io = |op| LocalFolder::io(op, temp);
+    file.flush().await.map_err(io("write"))?;
+    file.sync_all().await.map_err(io("sync"))?;
+    let size = file.metadata().await.map_err(io("inspect"))?.len();
+    drop(file);
+    tokio::fs::rename(temp, target)
+        .await
+        .map_err(LocalFolder::io("rename into place", target))?;
+    Ok(size)
+}
+
+#[async_trait]
+impl Destination for LocalFolder {
+    async fn put(&self, key: &ObjectKey, body: Bytes) -> Result<(), StorageError> {
+        let mut upload = self.start_upload(key).await?;
+        upload.write(body).await?;
+        upload.complete().await.map(|_| ())
+    }
+
+    async fn start_upload(&self, key: &ObjectKey) -> Result<Box<dyn Upload>, StorageError> {
+        let (file, temp) = self.open_temp(key).await?;
+        Ok(Box::new(LocalUpload {
+            file: Some(file),
+            temp,
+            target: self.path_of(key),
+            key: key.clone(),
+        }))
+    }
+
+    async fn get(&self, key: &ObjectKey) -> Result<Bytes, StorageError> {
+        let path = self.path_of(key);
+        match tokio::fs::read(&path).await {
+            Ok(data) => Ok(Bytes::from(data)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(self.not_found(key)),
+            Err(e) => Err(Self::io("read", &path)(e)),
+        }
+    }
+
+    async fn get_range(
+        &self,
+        key: &ObjectKey,
+        start: u64,
+        end: u64,
+    ) -> Result<Bytes, StorageError> {
+        let path = self.path_of(key);
+        let mut file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(self.not_found(key)),
+            Err(e) => return Err(Self::io("open", &path)(e)),
+        };
+        file.seek(std::io::SeekFrom::Start(start))
+            .await
+            .map_err(Self::io("seek", &path))?;
+        let mut buf = Vec::with_capacity(end.saturating_sub(start) as usize);
+        file.take(end.saturating_sub(start))
+            .read_to_end(&mut buf)
+            .await
+            .map_err(Self::io("read", &path))?;
+        Ok(Bytes::from(buf))
+    }
+
+    async fn head(&self, key: &ObjectKey) -> Result<Option<ObjectInfo>, StorageError> {
+        let path = self.path_of(key);
+        match tokio::fs::metadata(&path).await {
+            Ok(meta) if meta.is_file() => Ok(Some(info(key.clone(), &meta))),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Self::io("inspect", &path)(e)),
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError> {
+        let root = self.root.clone();
+        let prefix = prefix.to_owned();
+        let walk = tokio::task::spawn_blocking(move || walk(&root, &prefix));
+        match walk.await {
+            Ok(result) => result,
+            Err(join) => Err(StorageError::Io {
+                operation: "list",
+                path: self.root.clone(),
+                source: std::io::Error::other(join.to_string()),
+            }),
+        }
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StorageError> {
+        let path = self.path_of(key);
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Self::io("delete", &path)(e)),
+        }
+    }
+}
+
+fn info(key: ObjectKey, meta: &std::fs::Metadata) -> ObjectInfo {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| jiff::Timestamp::try_from(t).ok());
+    ObjectInfo {
+        key,
+        size: meta.len(),
+        modified,
+        storage_class: None,
+    }
+}
+
+/// Every regular file under root whose relative key starts with `prefix`. Symlinks are
+/// not followed: a link inside a backup folder must not make us list outside it.
+fn walk(root: &Path, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir != root => continue,
+            Err(e) => return Err(LocalFolder::io("list", &dir)(e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(LocalFolder::io("list", &dir))?;
+            let path = entry.path();
+            let file_type = entry.file_type().map_err(LocalFolder::io("list", &path))?;
+            let Some(rel) = path.strip_prefix(root).ok().and_then(|r| r.to_str()) else {
+                continue; // not valid UTF-8: cannot be one of our keys
+            };
+            let rel = rel.replace(std::path::MAIN_SEPARATOR, "/");
+            if file_type.is_dir() {
+                // Only descend where keys under it can still match the prefix.
+                let dir_key = format!("{rel}/");
+                if dir_key.starts_with(prefix) || prefix.starts_with(&dir_key) {
+                    stack.push(path);
+                }
+            } else if file_type.is_file()
+                && rel.starts_with(prefix)
+                && !entry.file_name().to_string_lossy().starts_with(PARTIAL_PREFIX)
+            {
+                let meta = entry.metadata().map_err(LocalFolder::io("inspect", &path))?;
+                if let Ok(key) = ObjectKey::new(rel) {
+                    out.push(info(key, &meta));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+struct LocalUpload {
+    file: Option<tokio::fs::File>,
+    temp: PathBuf,
+    target: PathBuf,
+    key: ObjectKey,
+}
+
+#[async_trait]
+impl Upload for LocalUpload {
+    async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
+        let file = self.file.as_mut().ok_or_else(|| StorageError::Aborted {
+            key: self.key.to_string(),
+        })?;
+        file.write_all(&chunk)
+            .await
+            .map_err(LocalFolder::io("write", &self.temp))
+    }
+
+    async fn complete(mut self: Box<Self>) -> Result<ObjectInfo, StorageError> {
+        let file = self.file.take().ok_or_else(|| StorageError::Aborted {
+            key: self.key.to_string(),
+        })?;
+        let result = finish(file, &self.temp, &self.target).await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&self.temp).await;
+        }
+        let size = result?;
+        Ok(ObjectInfo {
+            key: self.key.clone(),
+            size,
+            modified: Some(jiff::Timestamp::now()),
+            storage_class: None,
+        })
+    }
+
+    async fn abort(mut self: Box<Self>) -> Result<(), StorageError> {
+        self.file.take();
+        match tokio::fs::remove_file(&self.temp).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(LocalFolder::io("remove the partial upload", &self.temp)(e)),
+        }
+    }
+}
+
+impl Drop for LocalUpload {
+    fn drop(&mut self) {
+        // Dropped without complete/abort (a cancelled task): don't leave the temp file.
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}

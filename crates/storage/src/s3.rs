@@ -1,0 +1,580 @@
+//! Amazon S3 and S3-compatible servers (Cloudflare R2, Ceph RGW, Garage, Wasabi...)
+//! through aws-sdk-s3.
+
+use async_trait::async_trait;
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, StorageClass};
+use aws_sdk_s3::Client;
+use bytes::{Bytes, BytesMut};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::task::JoinSet;
+
+use crate::{Destination, ObjectInfo, ObjectKey, StorageError, Upload};
+
+/// S3 refuses parts under 5 MiB (but the last); larger parts mean fewer requests and
+/// room for 10,000 parts: 16 MiB x 10,000 = 156 GiB before the size must grow.
+pub const DEFAULT_PART_SIZE: usize = 16 * 1024 * 1024;
+/// Parts uploading at once. Memory is bounded by (in flight + 1) x part size.
+pub const DEFAULT_PARTS_IN_FLIGHT: usize = 2;
+
+#[derive(Clone)]
+pub struct S3Settings {
+    /// `None` for Amazon S3 itself; e.g. `http://127.0.0.1:7480` or an R2 endpoint.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub bucket: String,
+    /// Normalised: empty, or segments each followed by `/`.
+    pub prefix: String,
+    pub force_path_style: bool,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    /// For backup data objects only; `None` means the bucket's default (STANDARD).
+    pub storage_class: Option<String>,
+    pub part_size: usize,
+    pub parts_in_flight: usize,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("force_path_style", &self.force_path_style)
+            .field("access_key_id", &self.access_key_id)
+            .field("storage_class", &self.storage_class)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Destination {
+    client: Client,
+    settings: std::sync::Arc<S3Settings>,
+}
+
+impl S3Destination {
+    pub fn new(settings: S3Settings) -> Self {
+        let credentials = Credentials::new(
+            settings.access_key_id.trim(),
+            settings.secret_access_key.expose_secret().trim(),
+            None,
+            None,
+            "dbackup",
+        );
+        let mut config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(settings.region.clone()))
+            .credentials_provider(credentials)
+            .force_path_style(settings.force_path_style)
+            // Throttling (SlowDown, 503), timeouts and resets are retried with
+            // exponential backoff and jitter by the SDK's standard strategy.
+            .retry_config(RetryConfig::standard().with_max_attempts(6));
+        if let Some(endpoint) = &settings.endpoint {
+            // The SDK's default CRC checksums (aws-chunked trailers) break R2, Ceph RGW
+            // and Garage; only send them where an operation demands one.
+            config = config
+                .endpoint_url(endpoint)
+                .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+                .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+        }
+        Self {
+            client: Client::from_conf(config.build()),
+            settings: std::sync::Arc::new(settings),
+        }
+    }
+
+    pub fn settings(&self) -> &S3Settings {
+        &self.settings
+    }
+
+    /// The underlying client, for bucket-level probes (connection tests, setup in tests).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn full_key(&self, key: &ObjectKey) -> String {
+        format!("{}{}", self.settings.prefix, key.as_str())
+    }
+
+    fn describe(&self) -> String {
+        describe(&self.settings)
+    }
+
+    fn map_err<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
+        &self,
+        operation: &str,
+        action: &'static str,
+        err: SdkError<E, R>,
+    ) -> StorageError {
+        map_sdk_error(&self.settings, operation, action, err)
+    }
+}
+
+fn describe(settings: &S3Settings) -> String {
+    match &settings.endpoint {
+        Some(endpoint) => format!("s3://{}/{} at {endpoint}", settings.bucket, settings.prefix),
+        None => format!("s3://{}/{} ({})", settings.bucket, settings.prefix, settings.region),
+    }
+}
+
+fn map_sdk_error<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
+    settings: &S3Settings,
+    operation: &str,
+    action: &'static str,
+    err: SdkError<E, R>,
+) -> StorageError {
+    let destination = describe(settings);
+    let endpoint = || {
+        settings
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| format!("Amazon S3 in {}", settings.region))
+    };
+    match &err {
+        SdkError::DispatchFailure(failure) => {
+            return StorageError::Unreachable {
+                endpoint: endpoint(),
+                detail: failure
+                    .as_connector_error()
+                    .map(|c| format!("{c}"))
+                    .unwrap_or_else(|| "the connection failed".into()),
+            }
+        }
+        SdkError::TimeoutError(_) => {
+            return StorageError::Unreachable {
+                endpoint: endpoint(),
+                detail: "the request timed out".into(),
+            }
+        }
+        _ => {}
+    }
+    let code = err.code().unwrap_or_default().to_owned();
+    let message = err.message().unwrap_or_default().to_owned();
+    match code.as_str() {
+        "AccessDenied" => StorageError::AccessDenied {
+            destination,
+            operation: operation.to_owned(),
+            action,
+        },
+        "NoSuchBucket" => StorageError::NoSuchBucket {
+            bucket: settings.bucket.clone(),
+        },
+        "InvalidAccessKeyId" => StorageError::InvalidAccessKeyId { destination },
+        "SignatureDoesNotMatch" => StorageError::SignatureDoesNotMatch { destination },
+        "RequestTimeTooSkewed" => StorageError::ClockSkew { destination },
+        "" => StorageError::Service {
+            destination,
+            operation: operation.to_owned(),
+            code: "UnknownError".into(),
+            message: aws_sdk_s3::error::DisplayErrorContext(&err).to_string(),
+        },
+        _ => StorageError::Service {
+            destination,
+            operation: operation.to_owned(),
+            code,
+            message,
+        },
+    }
+}
+
+#[async_trait]
+impl Destination for S3Destination {
+    async fn put(&self, key: &ObjectKey, body: Bytes) -> Result<(), StorageError> {
+        self.client
+            .put_object()
+            .bucket(&self.settings.bucket)
+            .key(self.full_key(key))
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| self.map_err(&format!("uploading {key}"), "PutObject", e))?;
+        Ok(())
+    }
+
+    async fn start_upload(&self, key: &ObjectKey) -> Result<Box<dyn Upload>, StorageError> {
+        Ok(Box::new(S3Upload {
+            dest: self.clone(),
+            key: key.clone(),
+            buffer: BytesMut::new(),
+            multipart: None,
+            size: 0,
+        }))
+    }
+
+    async fn get(&self, key: &ObjectKey) -> Result<Bytes, StorageError> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.settings.bucket)
+            .key(self.full_key(key))
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some("NoSuchKey") => StorageError::NotFound {
+                    destination: self.describe(),
+                    key: key.to_string(),
+                },
+                _ => self.map_err(&format!("downloading {key}"), "GetObject", e),
+            })?;
+        let data = out.body.collect().await.map_err(|e| StorageError::Unreachable {
+            endpoint: self.describe(),
+            detail: format!("the download of {key} broke off: {e}"),
+        })?;
+        Ok(data.into_bytes())
+    }
+
+    async fn get_range(
+        &self,
+        key: &ObjectKey,
+        start: u64,
+        end: u64,
+    ) -> Result<Bytes, StorageError> {
+        if end <= start {
+            return Ok(Bytes::new());
+        }
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.settings.bucket)
+            .key(self.full_key(key))
+            .range(format!("bytes={start}-{}", end - 1))
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some("NoSuchKey") => StorageError::NotFound {
+                    destination: self.describe(),
+                    key: key.to_string(),
+                },
+                _ => self.map_err(&format!("downloading {key}"), "GetObject", e),
+            })?;
+        let data = out.body.collect().await.map_err(|e| StorageError::Unreachable {
+            endpoint: self.describe(),
+            detail: format!("the download of {key} broke off: {e}"),
+        })?;
+        Ok(data.into_bytes())
+    }
+
+    async fn head(&self, key: &ObjectKey) -> Result<Option<ObjectInfo>, StorageError> {
+        let result = self
+            .client
+            .head_object()
+            .bucket(&self.settings.bucket)
+            .key(self.full_key(key))
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Some(ObjectInfo {
+                key: key.clone(),
+                size: out.content_length().unwrap_or_default().max(0) as u64,
+                modified: out
+                    .last_modified()
+                    .and_then(|t| jiff::Timestamp::from_second(t.secs()).ok()),
+                storage_class: Some(
+                    out.storage_class()
+                        .map(|c| c.as_str().to_owned())
+                        .unwrap_or_else(|| "STANDARD".into()),
+                ),
+            })),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
+                // HEAD has no body, so a missing bucket also looks like a 404 here.
+                Ok(None)
+            }
+            Err(e) => Err(self.map_err(&format!("inspecting {key}"), "GetObject", e)),
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError> {
+        let full_prefix = format!("{}{prefix}", self.settings.prefix);
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.settings.bucket)
+            .prefix(&full_prefix)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.map_err("listing backups", "ListBucket", e))?;
+            for object in page.contents() {
+                let Some(full) = object.key() else { continue };
+                let Some(rel) = full.strip_prefix(&self.settings.prefix) else {
+                    continue;
+                };
+                // Keys we could not have written (e.g. `a//b`) are not ours to touch.
+                let Ok(key) = ObjectKey::new(rel) else { continue };
+                out.push(ObjectInfo {
+                    key,
+                    size: object.size().unwrap_or_default().max(0) as u64,
+                    modified: object
+                        .last_modified()
+                        .and_then(|t| jiff::Timestamp::from_second(t.secs()).ok()),
+                    storage_class: Some(
+                        object
+                            .storage_class()
+                            .map(|c| c.as_str().to_owned())
+                            .unwrap_or_else(|| "STANDARD".into()),
+                    ),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StorageError> {
+        self.client
+            .delete_object()
+            .bucket(&self.settings.bucket)
+            .key(self.full_key(key))
+            .send()
+            .await
+            .map_err(|e| self.map_err(&format!("deleting {key}"), "DeleteObject", e))?;
+        Ok(())
+    }
+}
+
+struct Multipart {
+    upload_id: String,
+    next_part: i32,
+    in_flight: JoinSet<Result<CompletedPart, StorageError>>,
+    done: Vec<CompletedPart>,
+}
+
+/// Buffers up to one part; an upload that ends within the first part is a single PUT,
+/// anything larger a multipart upload with a bounded number of parts in flight.
+struct S3Upload {
+    dest: S3Destination,
+    key: ObjectKey,
+    buffer: BytesMut,
+    multipart: Option<Multipart>,
+    size: u64,
+}
+
+impl S3Upload {
+    fn storage_class(&self) -> Option<StorageClass> {
+        self.dest
+            .settings
+            .storage_class
+            .as_deref()
+            .map(StorageClass::from)
+    }
+
+    async fn send_part(&mut self, body: Bytes) -> Result<(), StorageError> {
+        if self.multipart.is_none() {
+            let out = self
+                .dest
+                .client
+                .create_multipart_upload()
+                .bucket(&self.dest.settings.bucket)
+                .key(self.dest.full_key(&self.key))
+                .set_storage_class(self.storage_class())
+                .send()
+                .await
+                .map_err(|e| {
+                    self.dest
+                        .map_err(&format!("starting the upload of {}", self.key), "PutObject", e)
+                })?;
+            let upload_id = out.upload_id().unwrap_or_default().to_owned();
+            self.multipart = Some(Multipart {
+                upload_id,
+                next_part: 1,
+                in_flight: JoinSet::new(),
+                done: Vec::new(),
+            });
+        }
+        let Some(mp) = self.multipart.as_mut() else {
+            return Err(StorageError::Aborted {
+                key: self.key.to_string(),
+            });
+        };
+        // Back-pressure: wait for a slot before taking on another part.
+        while mp.in_flight.len() >= self.dest.settings.parts_in_flight.max(1) {
+            if let Some(joined) = mp.in_flight.join_next().await {
+                mp.done.push(joined_part(joined, &self.key)?);
+            }
+        }
+        let number = mp.next_part;
+        mp.next_part += 1;
+        let client = self.dest.client.clone();
+        let settings = self.dest.settings.clone();
+        let bucket = settings.bucket.clone();
+        let full_key = self.dest.full_key(&self.key);
+        let upload_id = mp.upload_id.clone();
+        let key = self.key.clone();
+        mp.in_flight.spawn(async move {
+            let out = client
+                .upload_part()
+                .bucket(bucket)
+                .key(full_key)
+                .upload_id(upload_id)
+                .part_number(number)
+                .body(ByteStream::from(body))
+                .send()
+                .await
+                .map_err(|e| {
+                    map_sdk_error(&settings, &format!("uploading part {number} of {key}"), "PutObject", e)
+                })?;
+            Ok(CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(out.e_tag().map(str::to_owned))
+                .build())
+        });
+        Ok(())
+    }
+
+    async fn abort_multipart(&mut self) -> Result<(), StorageError> {
+        if let Some(mut mp) = self.multipart.take() {
+            mp.in_flight.abort_all();
+            while mp.in_flight.join_next().await.is_some() {}
+            self.dest
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.dest.settings.bucket)
+                .key(self.dest.full_key(&self.key))
+                .upload_id(&mp.upload_id)
+                .send()
+                .await
+                .map_err(|e| {
+                    self.dest
+                        .map_err(&format!("aborting the upload of {}", self.key), "PutObject", e)
+                })?;
+        }
+        Ok(())
+    }
+}
+
+fn joined_part(
+    joined: Result<Result<CompletedPart, StorageError>, tokio::task::JoinError>,
+    key: &ObjectKey,
+) -> Result<CompletedPart, StorageError> {
+    match joined {
+        Ok(part) => part,
+        Err(_) => Err(StorageError::Aborted {
+            key: key.to_string(),
+        }),
+    }
+}
+
+#[async_trait]
+impl Upload for S3Upload {
+    async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
+        self.size += chunk.len() as u64;
+        self.buffer.extend_from_slice(&chunk);
+        let part_size = self.dest.settings.part_size.max(5 * 1024 * 1024);
+        while self.buffer.len() >= part_size {
+            let part = self.buffer.split_to(part_size).freeze();
+            if let Err(e) = self.send_part(part).await {
+                let _ = self.abort_multipart().await;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    async fn complete(mut self: Box<Self>) -> Result<ObjectInfo, StorageError> {
+        let rest = std::mem::take(&mut self.buffer).freeze();
+        if self.multipart.is_none() {
+            self.dest
+                .client
+                .put_object()
+                .bucket(&self.dest.settings.bucket)
+                .key(self.dest.full_key(&self.key))
+                .set_storage_class(self.storage_class())
+                .body(ByteStream::from(rest))
+                .send()
+                .await
+                .map_err(|e| {
+                    self.dest
+                        .map_err(&format!("uploading {}", self.key), "PutObject", e)
+                })?;
+        } else {
+            let result = self.finish_multipart(rest).await;
+            if result.is_err() {
+                let _ = self.abort_multipart().await;
+            }
+            result?;
+        }
+        Ok(ObjectInfo {
+            key: self.key.clone(),
+            size: self.size,
+            modified: Some(jiff::Timestamp::now()),
+            storage_class: self.dest.settings.storage_class.clone(),
+        })
+    }
+
+    async fn abort(mut self: Box<Self>) -> Result<(), StorageError> {
+        self.abort_multipart().await
+    }
+}
+
+impl S3Upload {
+    async fn finish_multipart(&mut self, rest: Bytes) -> Result<(), StorageError> {
+        if !rest.is_empty() {
+            self.send_part(rest).await?;
+        }
+        let Some(mut mp) = self.multipart.take() else {
+            return Ok(());
+        };
+        let collected = async {
+            while let Some(joined) = mp.in_flight.join_next().await {
+                mp.done.push(joined_part(joined, &self.key)?);
+            }
+            mp.done.sort_by_key(|p| p.part_number());
+            self.dest
+                .client
+                .complete_multipart_upload()
+                .bucket(&self.dest.settings.bucket)
+                .key(self.dest.full_key(&self.key))
+                .upload_id(&mp.upload_id)
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(std::mem::take(&mut mp.done)))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| {
+                    self.dest
+                        .map_err(&format!("finishing the upload of {}", self.key), "PutObject", e)
+                })?;
+            Ok(())
+        }
+        .await;
+        if collected.is_err() {
+            // Put it back so the caller's abort can remove the parts.
+            self.multipart = Some(mp);
+        }
+        collected
+    }
+}
+
+impl Drop for S3Upload {
+    fn drop(&mut self) {
+        // Dropped mid-way (a cancelled task): abort in the background so the parts do
+        // not linger and bill. A crash is covered by the stale-upload sweep instead.
+        if let Some(mut mp) = self.multipart.take() {
+            mp.in_flight.abort_all();
+            let client = self.dest.client.clone();
+            let bucket = self.dest.settings.bucket.clone();
+            let key = self.dest.full_key(&self.key);
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    let _ = client
+                        .abort_multipart_upload()
+                        .bucket(bucket)
+                        .key(key)
+                        .upload_id(mp.upload_id)
+                        .send()
+                        .await;
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! One behaviour suite for every Destination backend: the local folder always, and
+//! S3 against the real test server (Ceph radosgw) that tests/s3/start-radosgw.sh
+//! starts. When DBACKUP_TEST_S3_REQUIRED=1 (as in CI) a missing server fails the
+//! tests instead of skipping them.
+
+use bytes::Bytes;
+use dbackup_storage::{
+    Destination, LocalFolder, ObjectKey, S3Destination, S3Settings, StorageError,
+};
+
+fn key(s: &str) -> ObjectKey {
+    ObjectKey::new(s).unwrap()
+}
+
+/// Deterministic, poorly compressible bytes.
+fn data(len: usize, seed: u64) -> Bytes {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect::<Vec<u8>>()
+        .into()
+}
+
+async fn conformance(dest: &dyn Destination) {
+    // Empty to start with.
+    assert!(dest.list("").await.unwrap().is_empty());
+    assert!(dest.head(&key("job/missing")).await.unwrap().is_none());
+    assert!(matches!(
+        dest.get(&key("job/missing")).await,
+        Err(StorageError::NotFound { .. })
+    ));
+
+    // put / get / head / range
+    let body = data(100_000, 1);
+    dest.put(&key("job/a.dbk"), body.clone()).await.unwrap();
+    assert_eq!(dest.get(&key("job/a.dbk")).await.unwrap(), body);
+    assert_eq!(dest.head(&key("job/a.dbk")).await.unwrap().unwrap().size, 100_000);
+    assert_eq!(
+        dest.get_range(&key("job/a.dbk"), 10, 20).await.unwrap(),
+        body.slice(10..20)
+    );
+    // Overwrite replaces.
+    dest.put(&key("job/a.dbk"), Bytes::from_static(b"v2")).await.unwrap();
+    assert_eq!(dest.get(&key("job/a.dbk")).await.unwrap(), Bytes::from_static(b"v2"));
+
+    // Streamed upload in uneven chunks, larger than one part: nothing visible until complete.
+    let big = data(12 * 1024 * 1024 + 12345, 2);
+    let mut upload = dest.start_upload(&key("job/big.dbk")).await.unwrap();
+    for chunk in big.chunks(777_777) {
+        upload.write(Bytes::copy_from_slice(chunk)).await.unwrap();
+    }
+    assert!(dest.head(&key("job/big.dbk")).await.unwrap().is_none());
+    let info = upload.complete().await.unwrap();
+    assert_eq!(info.size, big.len() as u64);
+    assert_eq!(dest.get(&key("job/big.dbk")).await.unwrap(), big);
+
+    // An aborted upload leaves nothing behind.
+    let mut upload = dest.start_upload(&key("job/aborted.dbk")).await.unwrap();
+    upload.write(data(11 * 1024 * 1024, 3)).await.unwrap();
+    upload.abort().await.unwrap();
+    assert!(dest.head(&key("job/aborted.dbk")).await.unwrap().is_none());
+
+    // An empty upload is a real, empty object.
+    let upload = dest.start_upload(&key("other/empty")).await.unwrap();
+    assert_eq!(upload.complete().await.unwrap().size, 0);
+
+    // Listing: sorted, prefix-filtered, without temp files.
+    let all: Vec<String> = dest
+        .list("")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key.to_string())
+        .collect();
+    assert_eq!(all, ["job/a.dbk", "job/big.dbk", "other/empty"]);
+    let job: Vec<String> = dest
+        .list("job/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key.to_string())
+        .collect();
+    assert_eq!(job, ["job/a.dbk", "job/big.dbk"]);
+
+    // Delete, and deleting again is fine.
+    for k in ["job/a.dbk", "job/big.dbk", "other/empty"] {
+        dest.delete(&key(k)).await.unwrap();
+        dest.delete(&key(k)).await.unwrap();
+    }
+    assert!(dest.list("").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn local_folder_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    conformance(&LocalFolder::new(dir.path())).await;
+    // Nothing left over: no temp files from the aborted upload.
+    let leftovers: Vec<_> = walk(dir.path());
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+struct TestServer {
+    endpoint: String,
+    access_key: String,
+    secret_key: String,
+}
+
+fn test_server() -> Option<TestServer> {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    match (
+        var("DBACKUP_TEST_S3_ENDPOINT"),
+        var("DBACKUP_TEST_S3_ACCESS_KEY"),
+        var("DBACKUP_TEST_S3_SECRET_KEY"),
+    ) {
+        (Some(endpoint), Some(access_key), Some(secret_key)) => Some(TestServer {
+            endpoint,
+            access_key,
+            secret_key,
+        }),
+        _ if var("DBACKUP_TEST_S3_REQUIRED").as_deref() == Some("1") => panic!(
+            "DBACKUP_TEST_S3_REQUIRED=1 but DBACKUP_TEST_S3_ENDPOINT/ACCESS_KEY/SECRET_KEY are not set: \
+             start the server with `eval \"$(tests/s3/start-radosgw.sh)\"`"
+        ),
+        _ => {
+            eprintln!("SKIPPED: no S3 test server (run tests/s3/start-radosgw.sh, or scripts/test)");
+            None
+        }
+    }
+}
+
+fn settings(server: &TestServer, bucket: &str, prefix: &str) -> S3Settings {
+    S3Settings {
+        endpoint: Some(server.endpoint.clone()),
+        region: "us-east-1".into(),
+        bucket: bucket.into(),
+        prefix: prefix.into(),
+        force_path_style: true,
+        access_key_id: server.access_key.clone(),
+        secret_access_key: server.secret_key.clone().into(),
+        storage_class: None,
+        part_size: 5 * 1024 * 1024,
+        parts_in_flight: 2,
+    }
+}
+
+async fn fresh_bucket(server: &TestServer, name: &str) -> String {
+    let bucket = format!("{name}-{}", uuid_like());
+    let dest = S3Destination::new(settings(server, &bucket, ""));
+    dest.client()
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    bucket
+}
+
+fn uuid_like() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{:x}{:x}", t, std::process::id())
+}
+
+#[tokio::test]
+async fn s3_conforms_with_a_prefix() {
+    let Some(server) = test_server() else { return };
+    let bucket = fresh_bucket(&server, "conf").await;
+    let dest = S3Destination::new(settings(&server, &bucket, "backups/laptop/"));
+    conformance(&dest).await;
+    // The prefix is honoured: an object outside it is invisible to the destination.
+    let root = S3Destination::new(settings(&server, &bucket, ""));
+    root.put(&key("outside"), Bytes::from_static(b"x")).await.unwrap();
+    assert!(dest.list("").await.unwrap().is_empty());
+    dest.put(&key("inside"), Bytes::from_static(b"y")).await.unwrap();
+    let keys: Vec<String> = root
+        .list("")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key.to_string())
+        .collect();
+    assert_eq!(keys, ["backups/laptop/inside", "outside"]);
+    // The aborted multipart upload left no incomplete upload behind.
+    let uploads = root
+        .client()
+        .list_multipart_uploads()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(uploads.uploads().is_empty(), "{:?}", uploads.uploads());
+}
+
+#[tokio::test]
+async fn s3_storage_class_applies_to_uploads() {
+    let Some(server) = test_server() else { return };
+    let bucket = fresh_bucket(&server, "class").await;
+    let mut s = settings(&server, &bucket, "");
+    s.storage_class = Some("STANDARD_IA".into());
+    let dest = S3Destination::new(s);
+    let upload = dest.start_upload(&key("a")).await.unwrap();
+    upload.complete().await.unwrap();
+    let info = dest.head(&key("a")).await.unwrap().unwrap();
+    assert_eq!(info.storage_class.as_deref(), Some("STANDARD_IA"));
+}
+
+#[tokio::test]
+async fn s3_errors_are_mapped_to_what_users_can_act_on() {
+    let Some(server) = test_server() else { return };
+    let bucket = fresh_bucket(&server, "errs").await;
+
+    let mut wrong_secret = settings(&server, &bucket, "");
+    wrong_secret.secret_access_key = "not-the-secret".to_owned().into();
+    let err = S3Destination::new(wrong_secret).list("").await.unwrap_err();
+    assert!(matches!(err, StorageError::SignatureDoesNotMatch { .. }), "{err:?}");
+    assert!(err.to_string().contains("Secret Access Key is wrong"));
+    assert!(!err.to_string().contains("not-the-secret"));
+
+    let mut unknown_key = settings(&server, &bucket, "");
+    unknown_key.access_key_id = "AKIANOSUCHKEY0000000".into();
+    let err = S3Destination::new(unknown_key).list("").await.unwrap_err();
+    assert!(matches!(err, StorageError::InvalidAccessKeyId { .. }), "{err:?}");
+    assert!(err
+        .to_string()
+        .contains("The AWS Access Key Id you provided does not exist"));
+
+    let missing = settings(&server, "no-such-bucket-dbackup", "");
+    let err = S3Destination::new(missing).list("").await.unwrap_err();
+    assert!(matches!(err, StorageError::NoSuchBucket { .. }), "{err:?}");
+    assert!(err.to_string().contains("The specified bucket does not exist"));
+
+    // Keys are sent trimmed: pasted spaces do not break authentication.
+    let mut spaced = settings(&server, &bucket, "");
+    spaced.access_key_id = format!("  {}  ", server.access_key);
+    S3Destination::new(spaced).list("").await.unwrap();
+}
+
+#[tokio::test]
+async fn unreachable_endpoint_says_so() {
+    // A port nothing listens on: bind one, note it, close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = TestServer {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        access_key: "x".into(),
+        secret_key: "y".into(),
+    };
+    let err = S3Destination::new(settings(&server, "bucket", ""))
+        .list("")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::Unreachable { .. }), "{err:?}");
+    assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+}

@@ -1,0 +1,1 @@
+fn main() { dbackup_desktop::run() }

@@ -1,0 +1,152 @@
+import { useEffect, useRef, useState } from "react";
+import { CircleCheck, HardDrive, LoaderCircle, Plus, RefreshCw, TriangleAlert } from "lucide-react";
+import type { DestinationView } from "../../bindings";
+import { EmptyState } from "../../components/EmptyState";
+import { ErrorPanel } from "../../components/ErrorPanel";
+import { PageHeader } from "../../components/PageHeader";
+import type { Overview } from "../../lib/useOverview";
+import { AddDestinationDialog } from "./AddDestinationDialog";
+import { DestinationsTable } from "./DestinationsTable";
+import { RemoveDestinationDialog } from "./RemoveDestinationDialog";
+
+export const EMPTY_HEADING = "No destinations yet - add one";
+
+type Notice = { id: number; text: string };
+
+export function DestinationsScreen({ overview }: { overview: Overview }) {
+  const { overview: data, error, loading, reload } = overview;
+  const [adding, setAdding] = useState(false);
+  const [removing, setRemoving] = useState<DestinationView | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const [highlightId, setHighlightId] = useState<string | null>(null);
+  const noticeSeq = useRef(0);
+
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  useEffect(() => {
+    if (!notice) return;
+    const t = window.setTimeout(() => setNotice(null), 4000);
+    return () => window.clearTimeout(t);
+  }, [notice]);
+
+  function announce(text: string) {
+    setNotice({ id: ++noticeSeq.current, text });
+  }
+
+  const destinations = data?.destinations ?? [];
+  const addButton = (
+    <button
+      type="button"
+      className="button button--primary"
+      onClick={() => setAdding(true)}
+      data-testid="add-destination"
+    >
+      <Plus size={15} aria-hidden />
+      Add destination
+    </button>
+  );
+
+  let content: React.ReactNode;
+  if (!data && loading) {
+    content = (
+      <div className="loading" role="status" data-testid="destinations-loading">
+        <LoaderCircle size={16} className="spin" aria-hidden />
+        Loading destinations…
+      </div>
+    );
+  } else if (!data && error) {
+    content = (
+      <ErrorPanel
+        title="Destinations could not be loaded"
+        error={error}
+        onRetry={() => void reload()}
+        retrying={loading}
+        testId="destinations-error"
+      />
+    );
+  } else if (destinations.length === 0) {
+    content = (
+      <EmptyState
+        icon={HardDrive}
+        title={EMPTY_HEADING}
+        action={addButton}
+        testId="empty-destinations"
+      >
+        A destination is where backups are stored: an S3 bucket, Cloudflare R2, an S3-compatible
+        server, or a local folder such as a NAS mount.
+      </EmptyState>
+    );
+  } else {
+    content = (
+      <DestinationsTable
+        destinations={destinations}
+        highlightId={highlightId}
+        onRemove={setRemoving}
+      />
+    );
+  }
+
+  const count = destinations.length;
+  return (
+    <div className="page">
+      <PageHeader
+        title="Destinations"
+        subtitle={
+          data && count > 0
+            ? `${count} ${count === 1 ? "destination" : "destinations"} · where your backups are stored`
+            : "Where your backups are stored"
+        }
+        actions={data && count > 0 ? addButton : undefined}
+      />
+
+      {data && error && (
+        <div className="banner banner--error" role="alert" data-testid="refresh-error">
+          <TriangleAlert size={15} aria-hidden />
+          <span>
+            Could not refresh: {error.message} <code>{error.code}</code>
+          </span>
+          <button type="button" className="button button--small" onClick={() => void reload()}>
+            <RefreshCw size={13} aria-hidden />
+            Retry
+          </button>
+        </div>
+      )}
+
+      <div className="page__content">{content}</div>
+
+      <div className="toast-region" aria-live="polite">
+        {notice && (
+          <div className="toast" key={notice.id} data-testid="notice">
+            <CircleCheck size={15} aria-hidden />
+            {notice.text}
+          </div>
+        )}
+      </div>
+
+      {adding && (
+        <AddDestinationDialog
+          onClose={() => setAdding(false)}
+          onAdded={(d) => {
+            setAdding(false);
+            setHighlightId(d.id);
+            announce(`Added “${d.name}”`);
+            void reload();
+          }}
+        />
+      )}
+      {removing && (
+        <RemoveDestinationDialog
+          destination={removing}
+          onClose={() => setRemoving(null)}
+          onRemoved={(d) => {
+            setRemoving(null);
+            announce(`Removed “${d.name}”`);
+            void reload();
+          }}
+        />
+      )}
+    </div>
+  );
+}

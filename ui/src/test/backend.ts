@@ -1,0 +1,77 @@
+import { vi } from "vitest";
+import { invoke } from "@tauri-apps/api/core";
+import type { AppOverview, DestinationView, IpcError, NewLocalDestination } from "../bindings";
+
+/**
+ * A stand-in for the Rust side behind `invoke`. Test files must call
+ * `vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }))` first.
+ */
+export type FakeBackend = {
+  destinations: DestinationView[];
+  /** Commands listed here reject with this error instead of running. */
+  failNext: Partial<Record<string, IpcError | Error>>;
+  calls: { cmd: string; args: unknown }[];
+};
+
+export function overviewWith(destinations: DestinationView[]): AppOverview {
+  return {
+    version: "0.3.1",
+    dataDir: "/home/ada/.local/share/dbackup",
+    logDir: "/home/ada/.local/state/dbackup/logs",
+    databasePath: "/home/ada/.local/share/dbackup/dbackup.sqlite3",
+    destinations,
+  };
+}
+
+export function destination(overrides: Partial<DestinationView> = {}): DestinationView {
+  return {
+    id: "7b0c5f6e-0000-4000-8000-000000000001",
+    name: "Office NAS",
+    kind: "local",
+    location: "/mnt/nas/backups",
+    createdAt: new Date(Date.now() - 3 * 24 * 3600 * 1000).toISOString(),
+    ...overrides,
+  };
+}
+
+export function installBackend(initial: DestinationView[] = []): FakeBackend {
+  const backend: FakeBackend = { destinations: [...initial], failNext: {}, calls: [] };
+  let seq = 100;
+  vi.mocked(invoke).mockImplementation(async (cmd: string, args?: unknown) => {
+    backend.calls.push({ cmd, args });
+    const failure = backend.failNext[cmd];
+    if (failure) {
+      delete backend.failNext[cmd];
+      throw failure;
+    }
+    switch (cmd) {
+      case "app_overview":
+        return overviewWith([...backend.destinations]);
+      case "list_destinations":
+        return [...backend.destinations];
+      case "add_local_destination": {
+        const { input } = args as { input: NewLocalDestination };
+        const added = destination({
+          id: `id-${++seq}`,
+          name: input.name,
+          location: input.path,
+          createdAt: new Date().toISOString(),
+        });
+        backend.destinations.push(added);
+        return added;
+      }
+      case "remove_destination": {
+        const { id } = args as { id: string };
+        backend.destinations = backend.destinations.filter((d) => d.id !== id);
+        return null;
+      }
+      default:
+        throw `command ${cmd} not found`;
+    }
+  });
+  return backend;
+}
+
+export function callsOf(backend: FakeBackend, cmd: string) {
+  return backend.calls.filter((c) => c.cmd === cmd);
+}
