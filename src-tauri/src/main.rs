@@ -1,1 +1,6 @@
-fn main() { dbackup_desktop::run() }
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() -> std::process::ExitCode {
+    dbackup_desktop::run()
+}

@@ -1,1 +1,100 @@
-fn main() {}
+//! `dbackup`: DBackup without a window, for servers, cron, scripts and recovery.
+//! Every command is an engine call; the desktop app uses the same engine and the same
+//! state database, so both see the same destinations.
+
+mod args;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use dbackup_engine::{AppPaths, Engine, EngineError, ErrorCode, Keyring, NewLocalDestination};
+
+use args::{Cli, Command, DestinationCommand, KeyringCommand};
+use output::Output;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.json);
+    match run(cli.command, &out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => out.error(&e),
+    }
+}
+
+fn open_engine() -> Result<Engine, EngineError> {
+    Engine::open(AppPaths::from_env()?, Keyring::system())
+}
+
+fn run(command: Command, out: &Output) -> Result<(), EngineError> {
+    match command {
+        Command::Status => {
+            let overview = open_engine()?.overview()?;
+            out.value(&overview, || {
+                let mut text = format!(
+                    "DBackup {}\nstate:  {}\nlogs:   {}\n",
+                    overview.version, overview.database_path, overview.log_dir
+                );
+                text.push_str(&output::destinations_table(&overview.destinations));
+                text
+            });
+        }
+        Command::Destination(DestinationCommand::List) => {
+            let list = open_engine()?.list_destinations()?;
+            out.value(&list, || output::destinations_table(&list));
+        }
+        Command::Destination(DestinationCommand::AddLocal { name, path }) => {
+            let path = match std::path::absolute(&path) {
+                Ok(p) => p.display().to_string(),
+                Err(_) => path,
+            };
+            let added = open_engine()?.add_local_destination(
+                NewLocalDestination { name, path },
+                jiff::Timestamp::now(),
+            )?;
+            out.value(&added, || format!("added {} ({})\n", added.name, added.id));
+        }
+        Command::Destination(DestinationCommand::Remove { destination }) => {
+            let engine = open_engine()?;
+            let id = resolve_destination(&engine, &destination)?;
+            engine.remove_destination(&id)?;
+            out.value(&serde_json::json!({ "removed": id }), || {
+                format!("removed {destination}; the backups stored there were left in place\n")
+            });
+        }
+        Command::Keyring(KeyringCommand::Check) => {
+            let keyring = Keyring::system();
+            keyring.check()?;
+            out.value(&serde_json::json!({ "keyring": "ok" }), || {
+                "the OS keyring stores, returns and removes secrets: ok\n".to_owned()
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Accepts an id or a (case-insensitive) name.
+fn resolve_destination(engine: &Engine, wanted: &str) -> Result<String, EngineError> {
+    let all = engine.list_destinations()?;
+    all.iter()
+        .find(|d| d.id == wanted)
+        .or_else(|| all.iter().find(|d| d.name.eq_ignore_ascii_case(wanted)))
+        .map(|d| d.id.clone())
+        .ok_or_else(|| EngineError::InvalidInput {
+            field: "destination",
+            message: format!(
+                "no destination with the id or name {wanted:?}; `dbackup destination list` shows them"
+            ),
+        })
+}
+
+/// Exit codes, documented in `--help`.
+pub fn exit_code(code: ErrorCode) -> u8 {
+    match code {
+        ErrorCode::InvalidInput | ErrorCode::Conflict | ErrorCode::NotFound => 2,
+        ErrorCode::Store => 3,
+        ErrorCode::Keyring => 4,
+        ErrorCode::Storage => 5,
+        ErrorCode::Internal => 1,
+    }
+}

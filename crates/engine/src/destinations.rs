@@ -69,11 +69,17 @@ fn validate_folder(path: &str) -> Result<PathBuf, EngineError> {
     if !path.is_absolute() {
         return Err(EngineError::invalid(
             "path",
-            format!("{} is relative; give the full path, e.g. /mnt/nas/backups", path.display()),
+            format!(
+                "{} is relative; give the full path, e.g. /mnt/nas/backups",
+                path.display()
+            ),
         ));
     }
     if path.components().any(|c| c == Component::ParentDir) {
-        return Err(EngineError::invalid("path", "remove the `..` parts from the path"));
+        return Err(EngineError::invalid(
+            "path",
+            "remove the `..` parts from the path",
+        ));
     }
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => Ok(path.to_path_buf()),
@@ -83,7 +89,10 @@ fn validate_folder(path: &str) -> Result<PathBuf, EngineError> {
         )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(EngineError::invalid(
             "path",
-            format!("{} does not exist; create it, or mount the share first", path.display()),
+            format!(
+                "{} does not exist; create it, or mount the share first",
+                path.display()
+            ),
         )),
         Err(e) => Err(EngineError::invalid(
             "path",
@@ -121,7 +130,10 @@ impl DestinationView {
 impl Engine {
     pub fn list_destinations(&self) -> Result<Vec<DestinationView>, EngineError> {
         let records = self.store().list_destinations()?;
-        Ok(records.into_iter().map(DestinationView::from_record).collect())
+        Ok(records
+            .into_iter()
+            .map(DestinationView::from_record)
+            .collect())
     }
 
     /// Adds a local-folder destination (a disk or a NAS mount). The folder must exist.
@@ -132,9 +144,8 @@ impl Engine {
     ) -> Result<DestinationView, EngineError> {
         let name = validate_name(&input.name)?;
         let path = validate_folder(&input.path)?;
-        let config = serde_json::to_value(LocalConfig { path }).map_err(|e| {
-            EngineError::invalid("path", format!("the path cannot be stored: {e}"))
-        })?;
+        let config = serde_json::to_value(LocalConfig { path })
+            .map_err(|e| EngineError::invalid("path", format!("the path cannot be stored: {e}")))?;
         let record = self.store().insert_destination(
             &NewDestination {
                 id: uuid::Uuid::new_v4().to_string(),

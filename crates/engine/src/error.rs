@@ -24,14 +24,19 @@ pub enum ErrorCode {
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("{field}: {message}")]
-    InvalidInput { field: &'static str, message: String },
+    InvalidInput {
+        field: &'static str,
+        message: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Keyring(#[from] KeyringError),
     #[error(transparent)]
     Storage(#[from] dbackup_storage::StorageError),
-    #[error("cannot find your home folder to keep DBackup's data in; set DBACKUP_DATA_DIR to a folder")]
+    #[error(
+        "cannot find your home folder to keep DBackup's data in; set DBACKUP_DATA_DIR to a folder"
+    )]
     NoHomeDir,
 }
 

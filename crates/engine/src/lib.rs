@@ -37,7 +37,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("paths", &self.paths).finish()
+        f.debug_struct("Engine")
+            .field("paths", &self.paths)
+            .finish()
     }
 }
 
@@ -73,6 +75,8 @@ impl Engine {
     fn store(&self) -> MutexGuard<'_, Store> {
         // A panic while holding the lock cannot leave SQLite inconsistent (each call is
         // one statement or one transaction), so a poisoned lock is safe to reuse.
-        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

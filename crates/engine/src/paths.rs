@@ -22,7 +22,11 @@ impl AppPaths {
 
     /// The paths from the environment overrides, else the OS convention.
     pub fn from_env() -> Result<Self, EngineError> {
-        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         let dirs = ProjectDirs::from("", "", "dbackup");
         let data_dir = match var("DBACKUP_DATA_DIR") {
             Some(dir) => dir,

@@ -58,7 +58,9 @@ impl Keyring {
     }
 
     pub fn get(&self, account: &str) -> Result<Secret, KeyringError> {
-        self.call(account, |entry| entry.get_password().map(SecretString::from))
+        self.call(account, |entry| {
+            entry.get_password().map(SecretString::from)
+        })
     }
 
     /// Removes the secret; returns whether there was one.

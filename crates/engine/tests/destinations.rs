@@ -1,5 +1,7 @@
 //! The engine against a real state file (keyring-free paths only; see keyring.rs).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use dbackup_engine::{AppPaths, Engine, ErrorCode, Keyring, NewLocalDestination};
 use jiff::Timestamp;
 

@@ -2,6 +2,8 @@
 //! `DBACKUP_TEST_KEYRING=1` says one is expected; then a missing keyring fails the test
 //! instead of skipping it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use dbackup_engine::secrets::ExposeSecret;
 use dbackup_engine::{Keyring, Secret};
 
@@ -23,13 +25,20 @@ fn test_keyring() -> Option<Keyring> {
 
 #[test]
 fn stores_reads_replaces_and_deletes_a_secret() {
-    let Some(keyring) = test_keyring() else { return };
+    let Some(keyring) = test_keyring() else {
+        return;
+    };
     let account = "destination/test/secret-access-key";
     keyring
         .set(account, &Secret::from("first secret ünïcode".to_owned()))
         .unwrap();
-    assert_eq!(keyring.get(account).unwrap().expose_secret(), "first secret ünïcode");
-    keyring.set(account, &Secret::from("second".to_owned())).unwrap();
+    assert_eq!(
+        keyring.get(account).unwrap().expose_secret(),
+        "first secret ünïcode"
+    );
+    keyring
+        .set(account, &Secret::from("second".to_owned()))
+        .unwrap();
     assert_eq!(keyring.get(account).unwrap().expose_secret(), "second");
     assert!(keyring.delete(account).unwrap());
     assert!(!keyring.delete(account).unwrap());

@@ -24,7 +24,10 @@ impl ObjectKey {
         if key.chars().any(|c| c.is_control() || c == '\\') {
             return Err(bad("it contains a control character or a backslash"));
         }
-        if key.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        if key
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+        {
             return Err(bad("it has an empty, `.` or `..` path segment"));
         }
         Ok(Self(key))
@@ -49,7 +52,9 @@ mod tests {
     fn accepts_normal_keys_and_rejects_escapes() {
         assert!(ObjectKey::new("job/job_2026-11-25T10-00-00Z.dbk").is_ok());
         assert!(ObjectKey::new("ünïcode name/x").is_ok());
-        for bad in ["", "/abs", "a//b", "a/../b", "..", "a/.", "trail/", "a\\b", "a\nb"] {
+        for bad in [
+            "", "/abs", "a//b", "a/../b", "..", "a/.", "trail/", "a\\b", "a\nb",
+        ] {
             assert!(ObjectKey::new(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -198,9 +198,14 @@ fn walk(root: &Path, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError> {
                 }
             } else if file_type.is_file()
                 && rel.starts_with(prefix)
-                && !entry.file_name().to_string_lossy().starts_with(PARTIAL_PREFIX)
+                && !entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(PARTIAL_PREFIX)
             {
-                let meta = entry.metadata().map_err(LocalFolder::io("inspect", &path))?;
+                let meta = entry
+                    .metadata()
+                    .map_err(LocalFolder::io("inspect", &path))?;
                 if let Ok(key) = ObjectKey::new(rel) {
                     out.push(info(key, &meta));
                 }

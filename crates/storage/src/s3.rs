@@ -107,7 +107,10 @@ impl S3Destination {
         describe(&self.settings)
     }
 
-    fn map_err<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
+    fn map_err<
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    >(
         &self,
         operation: &str,
         action: &'static str,
@@ -120,11 +123,17 @@ impl S3Destination {
 fn describe(settings: &S3Settings) -> String {
     match &settings.endpoint {
         Some(endpoint) => format!("s3://{}/{} at {endpoint}", settings.bucket, settings.prefix),
-        None => format!("s3://{}/{} ({})", settings.bucket, settings.prefix, settings.region),
+        None => format!(
+            "s3://{}/{} ({})",
+            settings.bucket, settings.prefix, settings.region
+        ),
     }
 }
 
-fn map_sdk_error<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
+fn map_sdk_error<
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+>(
     settings: &S3Settings,
     operation: &str,
     action: &'static str,
@@ -223,10 +232,14 @@ impl Destination for S3Destination {
                 },
                 _ => self.map_err(&format!("downloading {key}"), "GetObject", e),
             })?;
-        let data = out.body.collect().await.map_err(|e| StorageError::Unreachable {
-            endpoint: self.describe(),
-            detail: format!("the download of {key} broke off: {e}"),
-        })?;
+        let data = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StorageError::Unreachable {
+                endpoint: self.describe(),
+                detail: format!("the download of {key} broke off: {e}"),
+            })?;
         Ok(data.into_bytes())
     }
 
@@ -254,10 +267,14 @@ impl Destination for S3Destination {
                 },
                 _ => self.map_err(&format!("downloading {key}"), "GetObject", e),
             })?;
-        let data = out.body.collect().await.map_err(|e| StorageError::Unreachable {
-            endpoint: self.describe(),
-            detail: format!("the download of {key} broke off: {e}"),
-        })?;
+        let data = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StorageError::Unreachable {
+                endpoint: self.describe(),
+                detail: format!("the download of {key} broke off: {e}"),
+            })?;
         Ok(data.into_bytes())
     }
 
@@ -308,7 +325,9 @@ impl Destination for S3Destination {
                     continue;
                 };
                 // Keys we could not have written (e.g. `a//b`) are not ours to touch.
-                let Ok(key) = ObjectKey::new(rel) else { continue };
+                let Ok(key) = ObjectKey::new(rel) else {
+                    continue;
+                };
                 out.push(ObjectInfo {
                     key,
                     size: object.size().unwrap_or_default().max(0) as u64,
@@ -378,8 +397,11 @@ impl S3Upload {
                 .send()
                 .await
                 .map_err(|e| {
-                    self.dest
-                        .map_err(&format!("starting the upload of {}", self.key), "PutObject", e)
+                    self.dest.map_err(
+                        &format!("starting the upload of {}", self.key),
+                        "PutObject",
+                        e,
+                    )
                 })?;
             let upload_id = out.upload_id().unwrap_or_default().to_owned();
             self.multipart = Some(Multipart {
@@ -419,7 +441,12 @@ impl S3Upload {
                 .send()
                 .await
                 .map_err(|e| {
-                    map_sdk_error(&settings, &format!("uploading part {number} of {key}"), "PutObject", e)
+                    map_sdk_error(
+                        &settings,
+                        &format!("uploading part {number} of {key}"),
+                        "PutObject",
+                        e,
+                    )
                 })?;
             Ok(CompletedPart::builder()
                 .part_number(number)
@@ -442,8 +469,11 @@ impl S3Upload {
                 .send()
                 .await
                 .map_err(|e| {
-                    self.dest
-                        .map_err(&format!("aborting the upload of {}", self.key), "PutObject", e)
+                    self.dest.map_err(
+                        &format!("aborting the upload of {}", self.key),
+                        "PutObject",
+                        e,
+                    )
                 })?;
         }
         Ok(())
@@ -541,8 +571,11 @@ impl S3Upload {
                 .send()
                 .await
                 .map_err(|e| {
-                    self.dest
-                        .map_err(&format!("finishing the upload of {}", self.key), "PutObject", e)
+                    self.dest.map_err(
+                        &format!("finishing the upload of {}", self.key),
+                        "PutObject",
+                        e,
+                    )
                 })?;
             Ok(())
         }

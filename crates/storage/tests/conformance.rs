@@ -3,6 +3,8 @@
 //! starts. When DBACKUP_TEST_S3_REQUIRED=1 (as in CI) a missing server fails the
 //! tests instead of skipping them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use bytes::Bytes;
 use dbackup_storage::{
     Destination, LocalFolder, ObjectKey, S3Destination, S3Settings, StorageError,
@@ -14,7 +16,9 @@ fn key(s: &str) -> ObjectKey {
 
 /// Deterministic, poorly compressible bytes.
 fn data(len: usize, seed: u64) -> Bytes {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..len)
         .map(|_| {
             x ^= x << 13;
@@ -39,14 +43,22 @@ async fn conformance(dest: &dyn Destination) {
     let body = data(100_000, 1);
     dest.put(&key("job/a.dbk"), body.clone()).await.unwrap();
     assert_eq!(dest.get(&key("job/a.dbk")).await.unwrap(), body);
-    assert_eq!(dest.head(&key("job/a.dbk")).await.unwrap().unwrap().size, 100_000);
+    assert_eq!(
+        dest.head(&key("job/a.dbk")).await.unwrap().unwrap().size,
+        100_000
+    );
     assert_eq!(
         dest.get_range(&key("job/a.dbk"), 10, 20).await.unwrap(),
         body.slice(10..20)
     );
     // Overwrite replaces.
-    dest.put(&key("job/a.dbk"), Bytes::from_static(b"v2")).await.unwrap();
-    assert_eq!(dest.get(&key("job/a.dbk")).await.unwrap(), Bytes::from_static(b"v2"));
+    dest.put(&key("job/a.dbk"), Bytes::from_static(b"v2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        dest.get(&key("job/a.dbk")).await.unwrap(),
+        Bytes::from_static(b"v2")
+    );
 
     // Streamed upload in uneven chunks, larger than one part: nothing visible until complete.
     let big = data(12 * 1024 * 1024 + 12345, 2);
@@ -189,9 +201,13 @@ async fn s3_conforms_with_a_prefix() {
     conformance(&dest).await;
     // The prefix is honoured: an object outside it is invisible to the destination.
     let root = S3Destination::new(settings(&server, &bucket, ""));
-    root.put(&key("outside"), Bytes::from_static(b"x")).await.unwrap();
+    root.put(&key("outside"), Bytes::from_static(b"x"))
+        .await
+        .unwrap();
     assert!(dest.list("").await.unwrap().is_empty());
-    dest.put(&key("inside"), Bytes::from_static(b"y")).await.unwrap();
+    dest.put(&key("inside"), Bytes::from_static(b"y"))
+        .await
+        .unwrap();
     let keys: Vec<String> = root
         .list("")
         .await
@@ -232,14 +248,20 @@ async fn s3_errors_are_mapped_to_what_users_can_act_on() {
     let mut wrong_secret = settings(&server, &bucket, "");
     wrong_secret.secret_access_key = "not-the-secret".to_owned().into();
     let err = S3Destination::new(wrong_secret).list("").await.unwrap_err();
-    assert!(matches!(err, StorageError::SignatureDoesNotMatch { .. }), "{err:?}");
+    assert!(
+        matches!(err, StorageError::SignatureDoesNotMatch { .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("Secret Access Key is wrong"));
     assert!(!err.to_string().contains("not-the-secret"));
 
     let mut unknown_key = settings(&server, &bucket, "");
     unknown_key.access_key_id = "AKIANOSUCHKEY0000000".into();
     let err = S3Destination::new(unknown_key).list("").await.unwrap_err();
-    assert!(matches!(err, StorageError::InvalidAccessKeyId { .. }), "{err:?}");
+    assert!(
+        matches!(err, StorageError::InvalidAccessKeyId { .. }),
+        "{err:?}"
+    );
     assert!(err
         .to_string()
         .contains("The AWS Access Key Id you provided does not exist"));
@@ -247,7 +269,9 @@ async fn s3_errors_are_mapped_to_what_users_can_act_on() {
     let missing = settings(&server, "no-such-bucket-dbackup", "");
     let err = S3Destination::new(missing).list("").await.unwrap_err();
     assert!(matches!(err, StorageError::NoSuchBucket { .. }), "{err:?}");
-    assert!(err.to_string().contains("The specified bucket does not exist"));
+    assert!(err
+        .to_string()
+        .contains("The specified bucket does not exist"));
 
     // Keys are sent trimmed: pasted spaces do not break authentication.
     let mut spaced = settings(&server, &bucket, "");
@@ -273,5 +297,8 @@ async fn unreachable_endpoint_says_so() {
         .await
         .unwrap_err();
     assert!(matches!(err, StorageError::Unreachable { .. }), "{err:?}");
-    assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
 }

@@ -102,7 +102,10 @@ impl RawRow {
 impl Store {
     pub fn list_destinations(&self) -> Result<Vec<DestinationRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM destinations ORDER BY name COLLATE NOCASE");
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err("list destinations in", e))?;
+        let mut stmt = self
+            .conn
+            .prepare(&sql)
+            .map_err(|e| self.err("list destinations in", e))?;
         let rows = stmt
             .query_map([], read_row)
             .map_err(|e| self.err("list destinations in", e))?

@@ -24,7 +24,9 @@ pub enum StoreError {
     ReadOnly { path: PathBuf },
     #[error("the state database {path} is locked by another program for too long. Close other DBackup windows or commands and try again")]
     Busy { path: PathBuf },
-    #[error("cannot upgrade the state database {path}: {source}. It was left at its previous version")]
+    #[error(
+        "cannot upgrade the state database {path}: {source}. It was left at its previous version"
+    )]
     Migration {
         path: PathBuf,
         #[source]

@@ -62,7 +62,10 @@ fn refuses_a_newer_schema_and_leaves_the_file_untouched() {
     }
     let before = std::fs::read(&path).unwrap();
     let err = Store::open(&path).unwrap_err();
-    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::NewerSchema { found: 99, .. }),
+        "{err:?}"
+    );
     let msg = err.to_string();
     assert!(msg.contains("newer DBackup"), "{msg}");
     assert!(msg.contains("left untouched"), "{msg}");
@@ -90,7 +93,10 @@ fn refuses_a_truncated_database() {
         let store = Store::open(&path).unwrap();
         for i in 0..200 {
             store
-                .insert_destination(&new_local(&format!("id{i}"), &format!("n{i}")), Timestamp::UNIX_EPOCH)
+                .insert_destination(
+                    &new_local(&format!("id{i}"), &format!("n{i}")),
+                    Timestamp::UNIX_EPOCH,
+                )
                 .unwrap();
         }
         store
@@ -119,7 +125,10 @@ fn duplicate_names_are_refused_case_insensitively() {
     let err = store
         .insert_destination(&new_local("b", "nas"), Timestamp::UNIX_EPOCH)
         .unwrap_err();
-    assert!(matches!(err, StoreError::DuplicateName { ref name } if name == "nas"), "{err:?}");
+    assert!(
+        matches!(err, StoreError::DuplicateName { ref name } if name == "nas"),
+        "{err:?}"
+    );
     assert_eq!(store.list_destinations().unwrap().len(), 1);
 }
 
@@ -142,5 +151,8 @@ fn list_is_sorted_by_name_and_delete_removes() {
     assert_eq!(store.list_destinations().unwrap().len(), 2);
     let err = store.delete_destination("2").unwrap_err();
     assert!(matches!(err, StoreError::NotFound { .. }));
-    assert!(matches!(store.destination("2").unwrap_err(), StoreError::NotFound { .. }));
+    assert!(matches!(
+        store.destination("2").unwrap_err(),
+        StoreError::NotFound { .. }
+    ));
 }

@@ -1,0 +1,63 @@
+use std::process::ExitCode;
+
+use dbackup_engine::{DestinationView, EngineError};
+use serde::Serialize;
+
+/// Prints results as text for people or JSON for scripts.
+pub struct Output {
+    json: bool,
+}
+
+impl Output {
+    pub fn new(json: bool) -> Self {
+        Self { json }
+    }
+
+    pub fn value<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
+        if self.json {
+            match serde_json::to_string_pretty(value) {
+                Ok(s) => println!("{s}"),
+                Err(e) => eprintln!("dbackup: cannot print the result as JSON: {e}"),
+            }
+        } else {
+            print!("{}", text());
+        }
+    }
+
+    pub fn error(&self, e: &EngineError) -> ExitCode {
+        let code = e.code();
+        eprintln!("dbackup: {e}");
+        if self.json {
+            let body = serde_json::json!({ "error": { "code": code, "message": e.to_string() } });
+            println!("{body}");
+        }
+        ExitCode::from(crate::exit_code(code))
+    }
+}
+
+pub fn destinations_table(list: &[DestinationView]) -> String {
+    if list.is_empty() {
+        return "No destinations yet - add one with `dbackup destination add-local`\n".to_owned();
+    }
+    let name_width = list
+        .iter()
+        .map(|d| d.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!(
+        "{:<name_width$}  {:<5}  {:<36}  LOCATION\n",
+        "NAME", "KIND", "ID"
+    );
+    for d in list {
+        let kind = serde_json::to_value(d.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{:<name_width$}  {:<5}  {:<36}  {}\n",
+            d.name, kind, d.id, d.location
+        ));
+    }
+    out
+}
