@@ -18,6 +18,13 @@ pub enum ErrorCode {
     Keyring,
     /// A destination (bucket, folder) failed.
     Storage,
+    /// The key or passphrase does not fit the backup.
+    WrongKey,
+    /// A backup is damaged, truncated, or disagrees with its manifest.
+    Corrupt,
+    /// The source (database, dump tool, file) failed.
+    Source,
+    Cancelled,
     Internal,
 }
 
@@ -34,6 +41,20 @@ pub enum EngineError {
     Keyring(#[from] KeyringError),
     #[error(transparent)]
     Storage(#[from] dbackup_storage::StorageError),
+    #[error(transparent)]
+    Archive(#[from] dbackup_archive::ArchiveError),
+    #[error("reading the source failed: {detail}. Nothing was stored; fix the source and run the backup again")]
+    SourceFailed { detail: String },
+    #[error("the backup was stored on no destination: {failures}")]
+    AllDestinationsFailed { failures: String },
+    #[error("{object} does not match its record: {detail}. This copy is damaged; restore from another copy")]
+    Mismatch { object: String, detail: String },
+    #[error("restoring failed: {detail}. Nothing was left under the target name; free space or choose another place and try again")]
+    RestoreTarget { detail: String },
+    #[error("cancelled; nothing was left that looks like a complete backup")]
+    Cancelled,
+    #[error("internal error: {detail}. Please report it with the log file")]
+    Internal { detail: String },
     #[error(
         "cannot find your home folder to keep DBackup's data in; set DBACKUP_DATA_DIR to a folder"
     )]
@@ -49,7 +70,13 @@ impl EngineError {
             Self::Store(_) | Self::NoHomeDir => ErrorCode::Store,
             Self::Keyring(KeyringError::NotFound { .. }) => ErrorCode::NotFound,
             Self::Keyring(_) => ErrorCode::Keyring,
-            Self::Storage(_) => ErrorCode::Storage,
+            Self::Storage(_) | Self::AllDestinationsFailed { .. } => ErrorCode::Storage,
+            Self::Archive(e) => archive_code(e),
+            Self::Mismatch { .. } => ErrorCode::Corrupt,
+            Self::SourceFailed { .. } => ErrorCode::Source,
+            Self::RestoreTarget { .. } => ErrorCode::InvalidInput,
+            Self::Cancelled => ErrorCode::Cancelled,
+            Self::Internal { .. } => ErrorCode::Internal,
         }
     }
 
@@ -58,5 +85,14 @@ impl EngineError {
             field,
             message: message.into(),
         }
+    }
+}
+
+fn archive_code(e: &dbackup_archive::ArchiveError) -> ErrorCode {
+    use dbackup_archive::ArchiveError as A;
+    match e {
+        A::WrongKey | A::NoKey { .. } | A::PassphraseRequired => ErrorCode::WrongKey,
+        A::Io { .. } => ErrorCode::Storage,
+        _ => ErrorCode::Corrupt,
     }
 }

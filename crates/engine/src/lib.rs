@@ -2,10 +2,14 @@
 //! both call it, and neither holds logic of its own. It owns the state database, the
 //! OS keyring and (as the product grows) jobs, runs, schedules and retention.
 
+pub mod backup;
 mod destinations;
 mod error;
+pub mod manifest;
 mod paths;
+pub mod restore;
 pub mod secrets;
+pub mod transfer;
 
 pub use destinations::{DestinationKind, DestinationView, NewLocalDestination};
 pub use error::{EngineError, ErrorCode};

@@ -1,0 +1,339 @@
+//! Reading a backup back: parallel ranged downloads with bounded memory, then
+//! decryption and decompression on a blocking thread, into a file (restore) or into
+//! nothing (verify). Every chunk is authenticated on the way; the stored object's
+//! SHA-256 and sizes are compared with its manifest.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use dbackup_archive::{ArchiveError, ArchiveReader, Header, KeyLookup};
+use dbackup_storage::{Destination, ObjectKey, StorageError};
+use futures::StreamExt;
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::manifest::Manifest;
+use crate::transfer::pipe::{ChannelReader, HashingReader};
+use crate::transfer::progress::{Phase, ProgressReporter};
+use crate::EngineError;
+
+/// Bytes per ranged GET.
+const RANGE: u64 = 8 * 1024 * 1024;
+/// Ranged GETs in flight; memory is about (in flight + queue) x RANGE.
+const RANGES_IN_FLIGHT: usize = 4;
+const QUEUE: usize = 2;
+
+pub type SharedKeys = Arc<dyn KeyLookup + Send + Sync>;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadReport {
+    pub object: String,
+    /// Bytes after decryption and decompression.
+    pub plain_size: u64,
+    pub stored_size: u64,
+    pub sha256: String,
+    /// Whether a usable manifest was found and matched.
+    pub manifest_checked: bool,
+    /// Notes a person should see (e.g. a missing manifest).
+    pub warnings: Vec<String>,
+}
+
+/// Fetches the manifest, tolerating its absence or damage (the header suffices).
+async fn fetch_manifest(
+    destination: &dyn Destination,
+    object: &ObjectKey,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Manifest>, EngineError> {
+    let key = Manifest::key_for(object)?;
+    match destination.get(&key).await {
+        Ok(bytes) => match Manifest::parse(&bytes) {
+            Some(m) => Ok(Some(m)),
+            None => {
+                warnings.push(format!(
+                    "the manifest {key} is damaged; checked against the archive header only"
+                ));
+                Ok(None)
+            }
+        },
+        Err(StorageError::NotFound { .. }) => {
+            warnings.push(format!(
+                "no manifest {key}; checked against the archive header only"
+            ));
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn spawn_download(
+    destination: Arc<dyn Destination>,
+    object: ObjectKey,
+    size: u64,
+    tx: mpsc::Sender<io::Result<Bytes>>,
+    downloaded: Arc<AtomicU64>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let ranges = (0..size.div_ceil(RANGE)).map(|i| (i * RANGE, ((i + 1) * RANGE).min(size)));
+        let mut parts = futures::stream::iter(ranges)
+            .map(|(start, end)| {
+                let destination = destination.clone();
+                let object = object.clone();
+                async move {
+                    destination
+                        .get_range(&object, start, end)
+                        .await
+                        .map(|b| (b, end - start))
+                }
+            })
+            .buffered(RANGES_IN_FLIGHT);
+        while let Some(part) = parts.next().await {
+            let item = match part {
+                Ok((bytes, expected)) if bytes.len() as u64 == expected => Ok(bytes),
+                Ok((bytes, expected)) => Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the server sent {} bytes of a {expected}-byte range",
+                        bytes.len()
+                    ),
+                )),
+                Err(e) => Err(io::Error::other(e.to_string())),
+            };
+            let failed = item.is_err();
+            if let Ok(bytes) = &item {
+                downloaded.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            }
+            if tx.send(item).await.is_err() || failed {
+                return;
+            }
+        }
+    })
+}
+
+/// Streams the object through the archive reader into `sink`.
+async fn read_into<W: Write + Send + 'static>(
+    destination: Arc<dyn Destination>,
+    object: &ObjectKey,
+    keys: SharedKeys,
+    sink: W,
+    progress: &ProgressReporter,
+    cancel: &CancellationToken,
+) -> Result<(ReadReport, W, Header), EngineError> {
+    let mut warnings = Vec::new();
+    let manifest = fetch_manifest(destination.as_ref(), object, &mut warnings).await?;
+    let info = destination
+        .head(object)
+        .await?
+        .ok_or_else(|| StorageError::NotFound {
+            destination: "the destination".into(),
+            key: object.to_string(),
+        })?;
+    let (tx, rx) = mpsc::channel(QUEUE);
+    let downloaded = Arc::new(AtomicU64::new(0));
+    let download = spawn_download(
+        destination,
+        object.clone(),
+        info.size,
+        tx,
+        downloaded.clone(),
+    );
+    let written = Arc::new(AtomicU64::new(0));
+    let written2 = written.clone();
+    let mut decode = tokio::task::spawn_blocking(move || {
+        let mut hashing = HashingReader::new(ChannelReader::new(rx));
+        let mut reader = ArchiveReader::open(&mut hashing, keys.as_ref())?;
+        let header = reader.header().clone();
+        let mut sink = CountingWriter {
+            inner: sink,
+            count: written2,
+        };
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = match io::Read::read(&mut reader, &mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => return Err(ReadFailure::Archive(ArchiveError::from(e))),
+            };
+            sink.write_all(&buf[..n]).map_err(ReadFailure::Target)?;
+        }
+        sink.flush().map_err(ReadFailure::Target)?;
+        drop(reader);
+        // Anything after the archive's end was already refused by the reader; drain
+        // nothing more. The hash covers every byte the reader consumed.
+        let (stored, sha) = hashing.finish();
+        Ok((stored, sha, header, sink.inner))
+    });
+    let result = loop {
+        tokio::select! {
+            _ = cancel.cancelled() => {
+                download.abort();
+                decode.abort();
+                return Err(EngineError::Cancelled);
+            }
+            done = &mut decode => break done,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {
+                progress.update(Phase::Transferring, written.load(Ordering::Relaxed), downloaded.load(Ordering::Relaxed));
+            }
+        }
+    };
+    download.abort();
+    let (stored, sha, header, sink) = match result {
+        Ok(Ok(v)) => v,
+        Ok(Err(ReadFailure::Archive(e))) => return Err(e.into()),
+        Ok(Err(ReadFailure::Target(e))) => {
+            return Err(EngineError::RestoreTarget {
+                detail: e.to_string(),
+            })
+        }
+        Err(join) => {
+            return Err(EngineError::Internal {
+                detail: format!("the decryption task failed: {join}"),
+            })
+        }
+    };
+    let sha = hex::encode(sha);
+    if stored != info.size {
+        return Err(EngineError::Mismatch {
+            object: object.to_string(),
+            detail: format!(
+                "the archive ended after {stored} of the object's {} bytes",
+                info.size
+            ),
+        });
+    }
+    let mut manifest_checked = false;
+    if let Some(m) = manifest {
+        if m.stored_size != stored {
+            return Err(EngineError::Mismatch {
+                object: object.to_string(),
+                detail: format!(
+                    "the manifest says {} bytes, the object has {stored}",
+                    m.stored_size
+                ),
+            });
+        }
+        if m.sha256 != sha {
+            return Err(EngineError::Mismatch {
+                object: object.to_string(),
+                detail: format!("SHA-256 is {sha}, the manifest says {}", m.sha256),
+            });
+        }
+        let plain = written.load(Ordering::Relaxed);
+        if m.plain_size != plain {
+            return Err(EngineError::Mismatch {
+                object: object.to_string(),
+                detail: format!("restored {plain} bytes, the manifest says {}", m.plain_size),
+            });
+        }
+        manifest_checked = true;
+    }
+    let plain = written.load(Ordering::Relaxed);
+    progress.update(Phase::Done, plain, stored);
+    Ok((
+        ReadReport {
+            object: object.to_string(),
+            plain_size: plain,
+            stored_size: stored,
+            sha256: sha,
+            manifest_checked,
+            warnings,
+        },
+        sink,
+        header,
+    ))
+}
+
+enum ReadFailure {
+    Archive(ArchiveError),
+    Target(io::Error),
+}
+
+impl From<ArchiveError> for ReadFailure {
+    fn from(e: ArchiveError) -> Self {
+        Self::Archive(e)
+    }
+}
+
+struct CountingWriter<W> {
+    inner: W,
+    count: Arc<AtomicU64>,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Downloads, authenticates every chunk, decompresses to nowhere and compares with
+/// the manifest.
+pub async fn verify(
+    destination: Arc<dyn Destination>,
+    object: &ObjectKey,
+    keys: SharedKeys,
+    progress: &ProgressReporter,
+    cancel: &CancellationToken,
+) -> Result<ReadReport, EngineError> {
+    let (report, _, _) = read_into(destination, object, keys, io::sink(), progress, cancel).await?;
+    Ok(report)
+}
+
+/// Restores into `target`: written to a temp file beside it and renamed into place
+/// only when complete and checked, so a failure (disk full, wrong key, damage) never
+/// leaves a partial file under the final name, nor touches an existing one.
+pub async fn restore_to_file(
+    destination: Arc<dyn Destination>,
+    object: &ObjectKey,
+    keys: SharedKeys,
+    target: &Path,
+    overwrite: bool,
+    progress: &ProgressReporter,
+    cancel: &CancellationToken,
+) -> Result<ReadReport, EngineError> {
+    if target.exists() && !overwrite {
+        return Err(EngineError::invalid(
+            "target",
+            format!(
+                "{} already exists; choose another path or confirm overwriting it",
+                target.display()
+            ),
+        ));
+    }
+    let temp = temp_beside(target);
+    let file = std::fs::File::create(&temp).map_err(|e| EngineError::RestoreTarget {
+        detail: format!("cannot create {}: {e}", temp.display()),
+    })?;
+    let result = read_into(destination, object, keys, file, progress, cancel).await;
+    let finished = result.and_then(|(report, file, _)| {
+        file.sync_all().map_err(|e| EngineError::RestoreTarget {
+            detail: format!("cannot write {}: {e}", temp.display()),
+        })?;
+        drop(file);
+        std::fs::rename(&temp, target).map_err(|e| EngineError::RestoreTarget {
+            detail: format!("cannot move the restored file to {}: {e}", target.display()),
+        })?;
+        Ok(report)
+    });
+    if finished.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    finished
+}
+
+fn temp_beside(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "restore".into());
+    target.with_file_name(format!(".{name}.dbackup-partial"))
+}
