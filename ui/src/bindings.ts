@@ -93,7 +93,19 @@ export type ErrorCode =
 /**
  * A destination (bucket, folder) failed.
  */
-"storage" | "internal"
+"storage" | 
+/**
+ * The key or passphrase does not fit the backup.
+ */
+"wrong_key" | 
+/**
+ * A backup is damaged, truncated, or disagrees with its manifest.
+ */
+"corrupt" | 
+/**
+ * The source (database, dump tool, file) failed.
+ */
+"source" | "cancelled" | "internal"
 /**
  * Every command error crosses IPC as `{code, message}`: the UI switches on the
  * stable code and shows the message.

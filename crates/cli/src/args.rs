@@ -1,4 +1,6 @@
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
 Exit codes:
@@ -8,6 +10,10 @@ Exit codes:
   3  the state database cannot be used (damaged, from a newer DBackup, read-only)
   4  the OS keyring is locked, missing or refused
   5  a destination (bucket or folder) failed
+  6  wrong key or passphrase
+  7  a backup is damaged or disagrees with its manifest
+  8  the source failed (a dump tool, a file)
+  130 cancelled
 
 Environment:
   DBACKUP_DATA_DIR  where the state database lives (default: the OS data folder,
@@ -38,6 +44,135 @@ pub enum Command {
     /// The OS keyring, where passwords and keys are kept.
     #[command(subcommand)]
     Keyring(KeyringCommand),
+    /// Encryption keys and recovery kits.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Back up a file or standard input, compressed and encrypted, to one or more destinations.
+    Backup(BackupArgs),
+    /// Restore a backup into a file. Needs only the destination and the key or passphrase.
+    Restore(RestoreArgs),
+    /// Download a backup, check every chunk and compare it with its manifest.
+    Verify(VerifyArgs),
+    /// Show what a backup is (its header and manifest); needs no key.
+    Inspect(InspectArgs),
+}
+
+/// Where backups are: a folder path, s3://BUCKET/PREFIX, or a saved destination's name.
+/// For s3:// addresses the credentials come from AWS_ACCESS_KEY_ID and
+/// AWS_SECRET_ACCESS_KEY in the environment.
+#[derive(Debug, Clone, Args)]
+pub struct S3Options {
+    /// The S3-compatible endpoint (e.g. https://ACCOUNT.r2.cloudflarestorage.com); omit for Amazon S3.
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// The bucket's region (default: AWS_REGION, else us-east-1).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Path-style addressing (implied by --endpoint).
+    #[arg(long)]
+    pub path_style: bool,
+    /// Storage class for the data object (the manifest always uses STANDARD).
+    #[arg(long)]
+    pub storage_class: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KeyOptions {
+    /// A recovery kit, or a file holding the key as 64 hex characters. Repeat to offer several keys.
+    #[arg(long)]
+    pub key_file: Vec<PathBuf>,
+    /// The name of an environment variable holding the passphrase.
+    #[arg(long, conflicts_with = "passphrase_file")]
+    pub passphrase_env: Option<String>,
+    /// A file holding the passphrase (its first line).
+    #[arg(long)]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CompressionArg {
+    Zstd,
+    None,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to back up.
+    #[arg(long, required_unless_present = "stdin", conflicts_with = "stdin")]
+    pub file: Option<PathBuf>,
+    /// Back up what arrives on standard input (e.g. `pg_dump ... | dbackup backup --stdin`).
+    #[arg(long)]
+    pub stdin: bool,
+    /// Destination; repeat to store copies in several places.
+    #[arg(long = "to", required = true)]
+    pub to: Vec<String>,
+    /// The job name: the folder and prefix of the backup's name (default: the file's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Store without encryption (not recommended: anyone with bucket access can read it).
+    #[arg(long, conflicts_with_all = ["key_file", "passphrase_env", "passphrase_file"])]
+    pub no_encryption: bool,
+    #[arg(long, value_enum, default_value = "zstd")]
+    pub compression: CompressionArg,
+    /// zstd level, 1 (fastest) to 19.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: i32,
+    #[command(flatten)]
+    pub s3: S3Options,
+    #[command(flatten)]
+    pub keys: KeyOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup's name within the destination, e.g. orders/orders_2026-11-25T10-00-00Z.dbk.
+    pub object: String,
+    /// Where the backup is.
+    #[arg(long)]
+    pub from: String,
+    /// The file to restore into.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub overwrite: bool,
+    #[command(flatten)]
+    pub s3: S3Options,
+    #[command(flatten)]
+    pub keys: KeyOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    pub object: String,
+    #[arg(long)]
+    pub from: String,
+    #[command(flatten)]
+    pub s3: S3Options,
+    #[command(flatten)]
+    pub keys: KeyOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    pub object: String,
+    #[arg(long)]
+    pub from: String,
+    #[command(flatten)]
+    pub s3: S3Options,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a new random 256-bit key and write it as a recovery kit (mode 0600).
+    Generate {
+        /// A name for the key, e.g. "laptop".
+        #[arg(long)]
+        name: String,
+        /// Where to write the kit; refused if it exists.
+        #[arg(long)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,9 @@
 //! state database, so both see the same destinations.
 
 mod args;
+mod commands;
+mod keys;
+mod location;
 mod output;
 
 use std::process::ExitCode;
@@ -10,7 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use dbackup_engine::{AppPaths, Engine, EngineError, ErrorCode, Keyring, NewLocalDestination};
 
-use args::{Cli, Command, DestinationCommand, KeyringCommand};
+use args::{Cli, Command, DestinationCommand, KeyCommand, KeyringCommand};
 use output::Output;
 
 fn main() -> ExitCode {
@@ -22,7 +25,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn open_engine() -> Result<Engine, EngineError> {
+pub(crate) fn open_engine() -> Result<Engine, EngineError> {
     Engine::open(AppPaths::from_env()?, Keyring::system())
 }
 
@@ -62,6 +65,13 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
                 format!("removed {destination}; the backups stored there were left in place\n")
             });
         }
+        Command::Backup(args) => commands::backup(args, out)?,
+        Command::Restore(args) => commands::restore(args, out)?,
+        Command::Verify(args) => commands::verify(args, out)?,
+        Command::Inspect(args) => commands::inspect(args, out)?,
+        Command::Key(KeyCommand::Generate { name, output }) => {
+            commands::generate_key(&name, &output, out)?
+        }
         Command::Keyring(KeyringCommand::Check) => {
             let keyring = Keyring::system();
             keyring.check()?;
@@ -95,6 +105,10 @@ pub fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::Store => 3,
         ErrorCode::Keyring => 4,
         ErrorCode::Storage => 5,
+        ErrorCode::WrongKey => 6,
+        ErrorCode::Corrupt => 7,
+        ErrorCode::Source => 8,
+        ErrorCode::Cancelled => 130,
         ErrorCode::Internal => 1,
     }
 }

@@ -80,7 +80,7 @@ impl EngineError {
         }
     }
 
-    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Self::InvalidInput {
             field,
             message: message.into(),

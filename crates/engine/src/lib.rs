@@ -5,6 +5,7 @@
 pub mod backup;
 mod destinations;
 mod error;
+pub mod inspect;
 pub mod manifest;
 mod paths;
 pub mod restore;

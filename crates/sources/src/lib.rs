@@ -19,13 +19,21 @@ pub enum SourceKind {
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("{path} is not an SQLite database it can read ({detail}); check the path")]
-    SqliteUnreadable { path: std::path::PathBuf, detail: String },
+    SqliteUnreadable {
+        path: std::path::PathBuf,
+        detail: String,
+    },
     #[error("the SQLite database {path} stayed busy (another program holds a write lock); try again when it is idle")]
     SqliteBusy { path: std::path::PathBuf },
-    #[error("{target} already exists; restoring over it needs an explicit confirmation (overwrite)")]
+    #[error(
+        "{target} already exists; restoring over it needs an explicit confirmation (overwrite)"
+    )]
     TargetExists { target: std::path::PathBuf },
     #[error("copying the SQLite database {path} failed: {detail}")]
-    SqliteCopy { path: std::path::PathBuf, detail: String },
+    SqliteCopy {
+        path: std::path::PathBuf,
+        detail: String,
+    },
     #[error("{action} {path} failed: {source}")]
     Io {
         action: &'static str,

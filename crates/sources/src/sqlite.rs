@@ -31,8 +31,10 @@ pub fn snapshot(source: &Path, snapshot: &Path) -> Result<String, SourceError> {
     let src = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(unreadable)?;
     // Reading the schema proves it is a database before we create anything.
-    src.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))
-        .map_err(unreadable)?;
+    src.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(unreadable)?;
     let mut dst = Connection::open(snapshot).map_err(|e| SourceError::SqliteCopy {
         path: snapshot.to_path_buf(),
         detail: e.to_string(),
@@ -52,11 +54,12 @@ pub fn restore(snapshot: &Path, target: &Path, overwrite: bool) -> Result<(), So
     }
     let temp = temp_beside(target);
     let result = (|| {
-        let src = Connection::open_with_flags(snapshot, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|e| SourceError::SqliteUnreadable {
+        let src = Connection::open_with_flags(snapshot, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(
+            |e| SourceError::SqliteUnreadable {
                 path: snapshot.to_path_buf(),
                 detail: e.to_string(),
-            })?;
+            },
+        )?;
         let mut dst = Connection::open(&temp).map_err(|e| SourceError::SqliteCopy {
             path: temp.clone(),
             detail: e.to_string(),
@@ -165,8 +168,10 @@ mod tests {
             let mut n = 0;
             while !stop2.load(std::sync::atomic::Ordering::Relaxed) && n < 2000 {
                 let tx = conn.unchecked_transaction().unwrap();
-                tx.execute("INSERT INTO t (name, amount) VALUES ('a', 1)", []).unwrap();
-                tx.execute("INSERT INTO t (name, amount) VALUES ('b', 1)", []).unwrap();
+                tx.execute("INSERT INTO t (name, amount) VALUES ('a', 1)", [])
+                    .unwrap();
+                tx.execute("INSERT INTO t (name, amount) VALUES ('b', 1)", [])
+                    .unwrap();
                 tx.commit().unwrap();
                 n += 1;
             }
@@ -179,7 +184,11 @@ mod tests {
         assert!(version.starts_with('3'));
         let rows = dump(&snap);
         assert!(rows.len() >= 5000);
-        assert_eq!((rows.len() - 5000) % 2, 0, "snapshot caught half a transaction");
+        assert_eq!(
+            (rows.len() - 5000) % 2,
+            0,
+            "snapshot caught half a transaction"
+        );
         let check: String = Connection::open(&snap)
             .unwrap()
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))

@@ -2,6 +2,7 @@
 //! through aws-sdk-s3.
 
 use async_trait::async_trait;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
@@ -107,14 +108,11 @@ impl S3Destination {
         describe(&self.settings)
     }
 
-    fn map_err<
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug,
-    >(
+    fn map_err<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
         &self,
         operation: &str,
         action: &'static str,
-        err: SdkError<E, R>,
+        err: SdkError<E, HttpResponse>,
     ) -> StorageError {
         map_sdk_error(&self.settings, operation, action, err)
     }
@@ -130,14 +128,11 @@ fn describe(settings: &S3Settings) -> String {
     }
 }
 
-fn map_sdk_error<
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
->(
+fn map_sdk_error<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
     settings: &S3Settings,
     operation: &str,
     action: &'static str,
-    err: SdkError<E, R>,
+    err: SdkError<E, HttpResponse>,
 ) -> StorageError {
     let destination = describe(settings);
     let endpoint = || {
@@ -181,8 +176,11 @@ fn map_sdk_error<
         "" => StorageError::Service {
             destination,
             operation: operation.to_owned(),
-            code: "UnknownError".into(),
-            message: aws_sdk_s3::error::DisplayErrorContext(&err).to_string(),
+            code: match err.raw_response() {
+                Some(raw) => format!("HTTP {}", raw.status().as_u16()),
+                None => "UnknownError".into(),
+            },
+            message: String::new(),
         },
         _ => StorageError::Service {
             destination,
@@ -302,6 +300,15 @@ impl Destination for S3Destination {
             Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
                 // HEAD has no body, so a missing bucket also looks like a 404 here.
                 Ok(None)
+            }
+            Err(e) if e.code().is_none() => {
+                // HEAD responses have no body, so the error code (wrong secret, unknown
+                // key, missing bucket...) is lost; a one-byte GET brings it back.
+                let generic = self.map_err(&format!("inspecting {key}"), "GetObject", e);
+                match self.get_range(key, 0, 1).await {
+                    Err(specific) => Err(specific),
+                    Ok(_) => Err(generic),
+                }
             }
             Err(e) => Err(self.map_err(&format!("inspecting {key}"), "GetObject", e)),
         }

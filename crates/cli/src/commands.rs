@@ -1,0 +1,316 @@
+//! The backup, restore, verify, inspect and key commands: argument handling around
+//! engine calls, on a tokio runtime of their own.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use dbackup_archive::{
+    ArchiveMetadata, Argon2Params, Compression, EncryptionSetting, Key, WriterSettings,
+};
+use dbackup_engine::backup::{run_backup, BackupPlan, BackupStatus};
+use dbackup_engine::restore::{restore_to_file, verify as verify_backup};
+use dbackup_engine::transfer::progress::ProgressReporter;
+use dbackup_engine::EngineError;
+use dbackup_storage::ObjectKey;
+use tokio_util::sync::CancellationToken;
+
+use crate::args::{BackupArgs, CompressionArg, InspectArgs, RestoreArgs, VerifyArgs};
+use crate::keys;
+use crate::location;
+use crate::output::Output;
+
+fn runtime() -> Result<tokio::runtime::Runtime, EngineError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| EngineError::Internal {
+            detail: format!("cannot start the async runtime: {e}"),
+        })
+}
+
+/// Ctrl-C cancels cleanly: uploads are aborted and nothing half-done is left.
+fn cancel_on_ctrl_c(rt: &tokio::runtime::Runtime) -> CancellationToken {
+    let token = CancellationToken::new();
+    let child = token.clone();
+    rt.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("dbackup: cancelling...");
+            child.cancel();
+        }
+    });
+    token
+}
+
+fn object_key(object: &str) -> Result<ObjectKey, EngineError> {
+    Ok(ObjectKey::new(object.trim_start_matches('/'))?)
+}
+
+/// `<job>/<job>_<UTC yyyy-MM-ddTHH-mm-ssZ>.dbk`: readable and sorting by time.
+fn backup_name(job: &str, now: jiff::Timestamp) -> Result<ObjectKey, EngineError> {
+    let safe: String = job
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let safe = safe.trim_matches(['.', '-']);
+    if safe.is_empty() {
+        return Err(EngineError::invalid(
+            "name",
+            "give the backup a name with letters or digits (--name)",
+        ));
+    }
+    let stamp = now.strftime("%Y-%m-%dT%H-%M-%SZ");
+    Ok(ObjectKey::new(format!("{safe}/{safe}_{stamp}.dbk"))?)
+}
+
+fn encryption(args: &BackupArgs) -> Result<EncryptionSetting, EngineError> {
+    if args.no_encryption {
+        eprintln!("dbackup: warning: this backup is not encrypted; anyone who can read the bucket can read it");
+        return Ok(EncryptionSetting::None);
+    }
+    if let Some(passphrase) = keys::passphrase(&args.keys)? {
+        return Ok(EncryptionSetting::Passphrase {
+            passphrase,
+            params: Argon2Params::default(),
+        });
+    }
+    match args.keys.key_file.as_slice() {
+        [one] => Ok(EncryptionSetting::KeyProfile(keys::read_key_file(one)?)),
+        [] => Err(EngineError::invalid(
+            "encryption",
+            "choose how to encrypt: --key-file KIT (make one with `dbackup key generate`), --passphrase-env VAR, or --no-encryption",
+        )),
+        _ => Err(EngineError::invalid("key-file", "give exactly one --key-file to encrypt with")),
+    }
+}
+
+pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
+    let encryption = encryption(&args)?;
+    let destinations = args
+        .to
+        .iter()
+        .map(|spec| location::resolve(spec, &args.s3))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (input, default_name, total): (Box<dyn Read + Send>, String, Option<u64>) = match &args.file
+    {
+        Some(path) => {
+            let file = std::fs::File::open(path).map_err(|e| EngineError::SourceFailed {
+                detail: format!("cannot open {}: {e}", path.display()),
+            })?;
+            let size = file.metadata().ok().map(|m| m.len());
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "backup".into());
+            (Box::new(file), name, size)
+        }
+        None => (Box::new(std::io::stdin()), "stdin".into(), None),
+    };
+    let now = jiff::Timestamp::now();
+    let job = args.name.clone().unwrap_or(default_name);
+    let object = backup_name(&job, now)?;
+    let mut metadata = ArchiveMetadata::new(now);
+    metadata.job_name = Some(job);
+    metadata.source_kind = Some(if args.stdin { "stdin" } else { "file" }.into());
+    let mut settings = WriterSettings::new(encryption, metadata);
+    settings.compression = match args.compression {
+        CompressionArg::Zstd => Compression::Zstd,
+        CompressionArg::None => Compression::None,
+    };
+    settings.level = args.level;
+
+    let rt = runtime()?;
+    let cancel = cancel_on_ctrl_c(&rt);
+    let (progress, _rx) = ProgressReporter::new(total);
+    let report = rt.block_on(run_backup(
+        input,
+        BackupPlan {
+            object,
+            settings,
+            destinations,
+            trigger: "cli".into(),
+        },
+        &progress,
+        &cancel,
+    ))?;
+    out.value(&report, || {
+        let m = &report.manifest;
+        let mut text = format!(
+            "{}: {} ({} bytes -> {} stored, sha256 {})\n",
+            match report.status {
+                BackupStatus::Success => "stored",
+                BackupStatus::Partial => "PARTIAL",
+                BackupStatus::Failed => "FAILED",
+            },
+            report.object,
+            m.plain_size,
+            m.stored_size,
+            m.sha256
+        );
+        for copy in &report.copies {
+            match &copy.error {
+                None => text.push_str(&format!("  ok      {}\n", copy.destination)),
+                Some(e) => text.push_str(&format!("  failed  {}: {e}\n", copy.destination)),
+            }
+        }
+        text
+    });
+    match report.status {
+        BackupStatus::Success => Ok(()),
+        _ => Err(EngineError::AllDestinationsFailed {
+            failures: report
+                .copies
+                .iter()
+                .filter_map(|c| c.error.as_ref().map(|e| format!("{}: {e}", c.destination)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
+    }
+}
+
+pub fn restore(args: RestoreArgs, out: &Output) -> Result<(), EngineError> {
+    let from = location::resolve(&args.from, &args.s3)?;
+    let object = object_key(&args.object)?;
+    let keys = Arc::new(keys::key_set(&args.keys)?);
+    let output = std::path::absolute(&args.output).unwrap_or(args.output.clone());
+    let rt = runtime()?;
+    let cancel = cancel_on_ctrl_c(&rt);
+    let (progress, _rx) = ProgressReporter::new(None);
+    let report = rt.block_on(restore_to_file(
+        from.destination,
+        &object,
+        keys,
+        &output,
+        args.overwrite,
+        &progress,
+        &cancel,
+    ))?;
+    for w in &report.warnings {
+        eprintln!("dbackup: warning: {w}");
+    }
+    out.value(&report, || {
+        format!(
+            "restored {} to {} ({} bytes, every chunk authenticated{})\n",
+            report.object,
+            output.display(),
+            report.plain_size,
+            if report.manifest_checked {
+                ", matches its manifest"
+            } else {
+                ""
+            }
+        )
+    });
+    Ok(())
+}
+
+pub fn verify(args: VerifyArgs, out: &Output) -> Result<(), EngineError> {
+    let from = location::resolve(&args.from, &args.s3)?;
+    let object = object_key(&args.object)?;
+    let keys = Arc::new(keys::key_set(&args.keys)?);
+    let rt = runtime()?;
+    let cancel = cancel_on_ctrl_c(&rt);
+    let (progress, _rx) = ProgressReporter::new(None);
+    let report = rt.block_on(verify_backup(
+        from.destination,
+        &object,
+        keys,
+        &progress,
+        &cancel,
+    ))?;
+    for w in &report.warnings {
+        eprintln!("dbackup: warning: {w}");
+    }
+    out.value(&report, || {
+        format!(
+            "ok: {} ({} bytes stored, {} bytes of data, sha256 {}{})\n",
+            report.object,
+            report.stored_size,
+            report.plain_size,
+            report.sha256,
+            if report.manifest_checked {
+                ", matches its manifest"
+            } else {
+                ""
+            }
+        )
+    });
+    Ok(())
+}
+
+pub fn inspect(args: InspectArgs, out: &Output) -> Result<(), EngineError> {
+    let from = location::resolve(&args.from, &args.s3)?;
+    let object = object_key(&args.object)?;
+    let rt = runtime()?;
+    let info = rt.block_on(dbackup_engine::inspect::inspect(from.destination, &object))?;
+    out.value(&info, || {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        format!(
+            "object:       {}\nsize:         {} bytes{}\nformat:       version {}\ncreated:      {}\njob:          {}\nsource:       {} {} {}\ncompression:  {} (level {})\nencryption:   {}{}\nmanifest:     {}\n",
+            info.object,
+            info.stored_size,
+            info.storage_class.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(),
+            info.format_version,
+            info.created_at,
+            opt(&info.job_name),
+            opt(&info.source_kind),
+            opt(&info.db_engine),
+            opt(&info.db_version),
+            info.compression,
+            info.compression_level,
+            info.encryption,
+            info.key_id.as_ref().map(|k| format!(" (key id {k})")).unwrap_or_default(),
+            match &info.manifest {
+                Some(m) => format!("present, sha256 {}, locked: {}", m.sha256, m.locked),
+                None => "missing or damaged (the header above is authoritative)".into(),
+            }
+        )
+    });
+    Ok(())
+}
+
+pub fn generate_key(name: &str, output: &Path, out: &Output) -> Result<(), EngineError> {
+    let mut bytes = [0u8; 32];
+    let randomness = dbackup_archive::Randomness::generate()?;
+    // Two independent OS draws, so the key is not any value the archive also uses.
+    bytes.copy_from_slice(&randomness.archive_salt);
+    let key = Key::from_bytes(bytes);
+    bytes.fill(0);
+    let kit = keys::recovery_kit(&key, name, &jiff::Timestamp::now().to_string());
+    write_private(output, kit.as_bytes())?;
+    out.value(&serde_json::json!({ "keyId": key.id().to_string(), "kit": output }), || {
+        format!(
+            "wrote the recovery kit for key {} ({name}) to {}\nKeep a copy offline: without it, backups made with this key cannot be read.\n",
+            key.id(),
+            output.display()
+        )
+    });
+    Ok(())
+}
+
+/// Creates the file with mode 0600 (no window where others could read it); refuses to
+/// replace an existing file.
+fn write_private(path: &Path, contents: &[u8]) -> Result<(), EngineError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        EngineError::invalid("output", format!("cannot create {}: {e}", path.display()))
+    })?;
+    file.write_all(contents)
+        .and_then(|_| file.sync_all())
+        .map_err(|e| {
+            EngineError::invalid("output", format!("cannot write {}: {e}", path.display()))
+        })
+}

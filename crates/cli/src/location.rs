@@ -1,0 +1,95 @@
+//! Where a command reads or writes backups: a folder, an S3 bucket given on the
+//! command line (credentials from the environment, never from arguments, which other
+//! users can see in `ps`), or a destination saved in DBackup's state.
+
+use std::sync::Arc;
+
+use dbackup_engine::backup::NamedDestination;
+use dbackup_engine::EngineError;
+use dbackup_storage::{
+    LocalFolder, S3Destination, S3Settings, DEFAULT_PARTS_IN_FLIGHT, DEFAULT_PART_SIZE,
+};
+
+use crate::args::S3Options;
+
+pub fn resolve(spec: &str, s3: &S3Options) -> Result<NamedDestination, EngineError> {
+    if let Some(rest) = spec.strip_prefix("s3://") {
+        return s3_location(spec, rest, s3);
+    }
+    let path = std::path::Path::new(spec);
+    if path.is_absolute() || spec.starts_with('.') {
+        let path = std::path::absolute(path).map_err(|e| {
+            EngineError::invalid("destination", format!("cannot resolve {spec}: {e}"))
+        })?;
+        return Ok(NamedDestination {
+            name: path.display().to_string(),
+            destination: Arc::new(LocalFolder::new(path)),
+        });
+    }
+    // A saved destination, by name or id.
+    let engine = crate::open_engine()?;
+    let found = engine
+        .list_destinations()?
+        .into_iter()
+        .find(|d| d.id == spec || d.name.eq_ignore_ascii_case(spec))
+        .ok_or_else(|| {
+            EngineError::invalid(
+                "destination",
+                format!("{spec:?} is neither a folder path, an s3:// address nor a saved destination; `dbackup destination list` shows the saved ones"),
+            )
+        })?;
+    Ok(NamedDestination {
+        name: found.name,
+        destination: Arc::new(LocalFolder::new(found.location)),
+    })
+}
+
+fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestination, EngineError> {
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(EngineError::invalid(
+            "destination",
+            format!("{spec}: the bucket name is missing (s3://BUCKET/prefix)"),
+        ));
+    }
+    let prefix = prefix.trim_matches('/');
+    let prefix = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}/")
+    };
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let (Some(access_key_id), Some(secret)) =
+        (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
+    else {
+        return Err(EngineError::invalid(
+            "credentials",
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment for s3:// addresses",
+        ));
+    };
+    let settings = S3Settings {
+        endpoint: s3.endpoint.clone(),
+        region: s3
+            .region
+            .clone()
+            .or_else(|| env("AWS_REGION"))
+            .unwrap_or_else(|| "us-east-1".into()),
+        bucket: bucket.to_owned(),
+        prefix,
+        force_path_style: s3.path_style || s3.endpoint.is_some(),
+        access_key_id,
+        secret_access_key: secret.into(),
+        storage_class: s3.storage_class.clone(),
+        part_size: DEFAULT_PART_SIZE,
+        parts_in_flight: DEFAULT_PARTS_IN_FLIGHT,
+    };
+    Ok(NamedDestination {
+        name: spec.to_owned(),
+        destination: Arc::new(S3Destination::new(settings)),
+    })
+}

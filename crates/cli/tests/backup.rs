@@ -1,0 +1,371 @@
+//! `dbackup backup | restore | verify | inspect | key generate` through the real binary,
+//! to local folders and (when the test server runs) to Ceph radosgw over s3://.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, rel: &str) -> std::path::PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("dbackup").unwrap();
+        cmd.current_dir(self.dir.path())
+            .env("DBACKUP_DATA_DIR", self.path("data"))
+            .env("DBACKUP_LOG_DIR", self.path("logs"));
+        cmd
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.cmd().arg("--json").args(args).assert().success();
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    }
+
+    fn kit(&self, name: &str) -> String {
+        let file = format!("{name}.kit");
+        self.cmd()
+            .args(["key", "generate", "--name", name, "--output", &file])
+            .assert()
+            .success();
+        file
+    }
+}
+
+fn sql(len: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0u64;
+    while out.len() < len {
+        i += 1;
+        out.extend_from_slice(
+            format!("INSERT INTO t VALUES ({i}, 'row {}');\n", i * 7919 % 10007).as_bytes(),
+        );
+    }
+    out
+}
+
+#[test]
+fn backup_to_two_folders_then_inspect_verify_restore() {
+    let env = Env::new();
+    let kit = env.kit("laptop");
+    let kit_text = std::fs::read_to_string(env.path(&kit)).unwrap();
+    assert!(kit_text.contains("DBackup recovery kit"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(env.path(&kit))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let data = sql(2_000_000);
+    std::fs::write(env.path("orders.sql"), &data).unwrap();
+    let report = env.json(&[
+        "backup",
+        "--file",
+        "orders.sql",
+        "--to",
+        "./a",
+        "--to",
+        "./b",
+        "--key-file",
+        &kit,
+    ]);
+    assert_eq!(report["status"], "success");
+    let object = report["object"].as_str().unwrap().to_owned();
+    assert!(
+        object.starts_with("orders/orders_") && object.ends_with("Z.dbk"),
+        "{object}"
+    );
+
+    let info = env.json(&["inspect", &object, "--from", "./a"]);
+    assert_eq!(info["encryption"], "key");
+    assert_eq!(info["jobName"], "orders");
+    assert_eq!(info["manifest"]["plainSize"], data.len() as u64);
+    assert!(kit_text.contains(info["keyId"].as_str().unwrap()));
+
+    for folder in ["./a", "./b"] {
+        env.cmd()
+            .args(["verify", &object, "--from", folder, "--key-file", &kit])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("matches its manifest"));
+    }
+    env.cmd()
+        .args([
+            "restore",
+            &object,
+            "--from",
+            "./b",
+            "--key-file",
+            &kit,
+            "--output",
+            "restored.sql",
+        ])
+        .assert()
+        .success();
+    assert!(std::fs::read(env.path("restored.sql")).unwrap() == data);
+
+    // The output exists now: refused without --overwrite, and left as it was.
+    env.cmd()
+        .args([
+            "restore",
+            &object,
+            "--from",
+            "./b",
+            "--key-file",
+            &kit,
+            "--output",
+            "restored.sql",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
+
+    // Another key: exit 6, distinct from damage; nothing written.
+    let other = env.kit("other");
+    env.cmd()
+        .args([
+            "restore",
+            &object,
+            "--from",
+            "./a",
+            "--key-file",
+            &other,
+            "--output",
+            "x.sql",
+        ])
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains("wrong key or passphrase"));
+    assert!(!env.path("x.sql").exists());
+
+    // No key at all.
+    env.cmd()
+        .args(["verify", &object, "--from", "./a"])
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains("import the key or recovery kit"));
+
+    // Damage one byte of the stored copy in a: exit 7, naming the chunk.
+    let stored = env.path("a").join(&object);
+    let mut bytes = std::fs::read(&stored).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x80;
+    std::fs::write(&stored, &bytes).unwrap();
+    env.cmd()
+        .args(["verify", &object, "--from", "./a", "--key-file", &kit])
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains("chunk"));
+}
+
+#[test]
+fn backup_refuses_to_guess_about_encryption_and_reports_a_failing_source() {
+    let env = Env::new();
+    std::fs::write(env.path("f.sql"), b"x").unwrap();
+    env.cmd()
+        .args(["backup", "--file", "f.sql", "--to", "./d"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("choose how to encrypt"));
+    env.cmd()
+        .args([
+            "backup",
+            "--file",
+            "missing.sql",
+            "--to",
+            "./d",
+            "--no-encryption",
+        ])
+        .assert()
+        .code(8)
+        .stderr(predicate::str::contains("cannot open"));
+    assert!(!env.path("d").exists() || std::fs::read_dir(env.path("d")).unwrap().next().is_none());
+}
+
+#[test]
+fn stdin_backup_with_a_passphrase_round_trips() {
+    let env = Env::new();
+    let data = sql(300_000);
+    let out = env
+        .cmd()
+        .env("MY_PASS", "correct horse battery staple")
+        .args([
+            "--json",
+            "backup",
+            "--stdin",
+            "--name",
+            "nightly",
+            "--to",
+            "./d",
+            "--passphrase-env",
+            "MY_PASS",
+        ])
+        .write_stdin(data.clone())
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let object = report["object"].as_str().unwrap().to_owned();
+    assert!(object.starts_with("nightly/nightly_"));
+    assert_eq!(report["manifest"]["encryption"], "passphrase");
+    env.cmd()
+        .env("MY_PASS", "wrong")
+        .args([
+            "restore",
+            &object,
+            "--from",
+            "./d",
+            "--passphrase-env",
+            "MY_PASS",
+            "--output",
+            "o",
+        ])
+        .assert()
+        .code(6);
+    env.cmd()
+        .env("MY_PASS", "correct horse battery staple")
+        .args([
+            "restore",
+            &object,
+            "--from",
+            "./d",
+            "--passphrase-env",
+            "MY_PASS",
+            "--output",
+            "o",
+        ])
+        .assert()
+        .success();
+    assert!(std::fs::read(env.path("o")).unwrap() == data);
+}
+
+#[test]
+fn s3_backup_and_restore_with_only_the_bucket_and_the_kit() {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let (Some(endpoint), Some(access), Some(secret)) = (
+        var("DBACKUP_TEST_S3_ENDPOINT"),
+        var("DBACKUP_TEST_S3_ACCESS_KEY"),
+        var("DBACKUP_TEST_S3_SECRET_KEY"),
+    ) else {
+        assert!(
+            var("DBACKUP_TEST_S3_REQUIRED").as_deref() != Some("1"),
+            "no S3 test server configured"
+        );
+        eprintln!("SKIPPED: no S3 test server");
+        return;
+    };
+    let env = Env::new();
+    let bucket = format!("cli-{}", std::process::id());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let s3 = dbackup_storage::S3Destination::new(dbackup_storage::S3Settings {
+            endpoint: Some(endpoint.clone()),
+            region: "us-east-1".into(),
+            bucket: bucket.clone(),
+            prefix: String::new(),
+            force_path_style: true,
+            access_key_id: access.clone(),
+            secret_access_key: secret.clone().into(),
+            storage_class: None,
+            part_size: dbackup_storage::DEFAULT_PART_SIZE,
+            parts_in_flight: 2,
+        });
+        s3.client()
+            .create_bucket()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap();
+    });
+    let kit = env.kit("server");
+    let data = sql(1_000_000);
+    std::fs::write(env.path("db.sql"), &data).unwrap();
+    let to = format!("s3://{bucket}/prod/db1");
+    let s3 = |cmd: &mut Command| {
+        cmd.env("AWS_ACCESS_KEY_ID", &access)
+            .env("AWS_SECRET_ACCESS_KEY", &secret);
+    };
+    let mut backup = env.cmd();
+    s3(&mut backup);
+    let out = backup
+        .args([
+            "--json",
+            "backup",
+            "--file",
+            "db.sql",
+            "--to",
+            &to,
+            "--endpoint",
+            &endpoint,
+            "--key-file",
+            &kit,
+            "--storage-class",
+            "STANDARD_IA",
+        ])
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let object = report["object"].as_str().unwrap().to_owned();
+
+    // A different machine: a fresh data dir, nothing but the bucket and the kit.
+    let fresh = Env::new();
+    std::fs::copy(env.path(&kit), fresh.path("kit")).unwrap();
+    let mut inspect = fresh.cmd();
+    s3(&mut inspect);
+    let out = inspect
+        .args([
+            "--json",
+            "inspect",
+            &object,
+            "--from",
+            &to,
+            "--endpoint",
+            &endpoint,
+        ])
+        .assert()
+        .success();
+    let info: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(info["storageClass"], "STANDARD_IA");
+    let mut restore = fresh.cmd();
+    s3(&mut restore);
+    restore
+        .args([
+            "restore",
+            &object,
+            "--from",
+            &to,
+            "--endpoint",
+            &endpoint,
+            "--key-file",
+            "kit",
+            "--output",
+            "db.sql",
+        ])
+        .assert()
+        .success();
+    assert!(std::fs::read(fresh.path("db.sql")).unwrap() == data);
+
+    // Wrong secret: the S3 page's words, exit 5.
+    let mut bad = fresh.cmd();
+    bad.env("AWS_ACCESS_KEY_ID", &access)
+        .env("AWS_SECRET_ACCESS_KEY", "wrong-secret")
+        .args(["inspect", &object, "--from", &to, "--endpoint", &endpoint])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("Secret Access Key is wrong"))
+        .stderr(predicate::str::contains("wrong-secret").not());
+}

@@ -1,0 +1,225 @@
+// Drives the real desktop app: run through tests/e2e/run.sh (Xvfb, D-Bus session, tauri-driver).
+// The tests share one app session and run in order: the first expects the fresh, empty store
+// run.sh provides; the later ones build on the destination the second adds.
+import assert from "node:assert/strict";
+import { mkdtemp } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  By,
+  byTestId,
+  cliJson,
+  domText,
+  env,
+  fieldError,
+  quitApp,
+  retype,
+  screenshot,
+  startApp,
+  topLevelWindows,
+  waitForFieldError,
+  waitForNoTestId,
+  waitForTestId,
+  waitUntil,
+  withFailureScreenshot,
+} from "./lib.mjs";
+
+const EMPTY_HEADING = "No destinations yet - add one";
+const DESTINATION = "E2E NAS";
+
+/** Waits until the destinations table has a row whose name cell reads `name`; returns the row. */
+async function waitForDestinationRow(driver, name, timeoutMs = 10_000) {
+  let row = null;
+  await waitUntil(
+    driver,
+    async () => {
+      for (const candidate of await driver.findElements(byTestId("destination-row"))) {
+        const cell = await candidate.findElements(By.css(".cell-name"));
+        if (cell.length && (await domText(cell[0])) === name && (await cell[0].isDisplayed())) {
+          row = candidate;
+          return true;
+        }
+      }
+      return false;
+    },
+    timeoutMs,
+    `no destination row named "${name}" appeared within ${timeoutMs} ms`,
+  );
+  return row;
+}
+
+async function openAddDialog(driver) {
+  // The header button once the list has entries, the empty state's button before that.
+  const button = await waitForTestId(driver, "add-destination");
+  await button.click();
+  await waitForTestId(driver, "add-destination-dialog");
+  return {
+    name: await waitForTestId(driver, "destination-name"),
+    path: await waitForTestId(driver, "destination-path"),
+    submit: await waitForTestId(driver, "submit-destination"),
+  };
+}
+
+describe("DBackup desktop app", { timeout: 180_000 }, () => {
+  let driver;
+
+  before(async () => {
+    driver = await startApp();
+  });
+
+  after(async () => {
+    await quitApp(driver);
+  });
+
+  /** A test that leaves ARTIFACTS/FAILED-<name>.png behind when it fails. */
+  const step = (name, fn) => test(name, withFailureScreenshot(() => driver, name, fn));
+
+  step("launches with the empty state", async (t) => {
+    assert.equal(await driver.getTitle(), "DBackup");
+
+    const empty = await waitForTestId(driver, "empty-destinations", 20_000);
+    const text = await empty.getText();
+    assert.ok(text.includes(EMPTY_HEADING), `empty state text was: ${JSON.stringify(text)}`);
+    const heading = await empty.findElement(By.css("h2"));
+    assert.equal((await heading.getText()).trim(), EMPTY_HEADING);
+
+    // The engine answered, and with the data dir run.sh set up, not the user's.
+    await waitUntil(
+      driver,
+      async () => {
+        const status = await waitForTestId(driver, "engine-status");
+        return (await status.getText()).includes("Engine running");
+      },
+      10_000,
+      "the sidebar never reported the engine as running",
+    );
+    const dataDir = await waitForTestId(driver, "data-dir");
+    assert.equal(await dataDir.getAttribute("title"), process.env.DBACKUP_DATA_DIR);
+
+    await screenshot(driver, "destinations-empty");
+
+    // The native window title, as the window manager sees it.
+    let windows;
+    try {
+      windows = await topLevelWindows();
+    } catch (e) {
+      t.diagnostic(`xwininfo unavailable (${e.message}); native title not checked`);
+      return;
+    }
+    assert.ok(
+      windows.some((w) => w.name === "DBackup"),
+      `no top-level X window titled "DBackup"; found ${JSON.stringify(windows)}`,
+    );
+  });
+
+  step("adds a local folder destination through the form", async () => {
+    const folder = await mkdtemp(path.join(env.scratch, "dest-"));
+    const fields = await openAddDialog(driver);
+
+    // Empty form: both fields are required (client-side validation).
+    await fields.submit.click();
+    assert.match(await waitForFieldError(driver, fields.name, "Name"), /enter a name/i);
+    assert.match(await waitForFieldError(driver, fields.path, "Folder path"), /enter the folder path/i);
+
+    // A relative path is refused before anything is sent to the engine.
+    await fields.name.sendKeys(DESTINATION);
+    await retype(fields.path, "backups/relative");
+    await fields.submit.click();
+    const pathError = await waitForFieldError(driver, fields.path, "Folder path");
+    assert.match(pathError, /absolute path/i);
+    assert.equal(await fields.path.getAttribute("aria-invalid"), "true");
+    assert.equal(await fieldError(driver, fields.name), null, "the valid name still shows an error");
+    await screenshot(driver, "add-destination-relative-path");
+
+    await retype(fields.path, folder);
+    await waitUntil(
+      driver,
+      async () => (await fieldError(driver, fields.path)) === null,
+      5_000,
+      "the path error stayed after entering an absolute path",
+    );
+    await screenshot(driver, "add-destination-dialog");
+    await fields.submit.click();
+
+    await waitForNoTestId(driver, "add-destination-dialog");
+    // The confirmation toast goes away after 4 s: check it first.
+    const notice = await waitForTestId(driver, "notice");
+    assert.match(await notice.getText(), new RegExp(`Added .${DESTINATION}.`));
+    const row = await waitForDestinationRow(driver, DESTINATION);
+    const rowText = await row.getText();
+    assert.ok(rowText.includes("Local folder"), `row text: ${JSON.stringify(rowText)}`);
+    const location = await row.findElement(By.css(".cell-location"));
+    assert.equal(await location.getAttribute("title"), folder);
+    await waitForNoTestId(driver, "empty-destinations");
+    await screenshot(driver, "destination-added");
+
+    // The app really stored it: the CLI reads the same state database.
+    const list = await cliJson("destination", "list");
+    assert.ok(Array.isArray(list), `unexpected CLI output: ${JSON.stringify(list)}`);
+    const stored = list.filter((d) => d.name === DESTINATION);
+    assert.equal(stored.length, 1, `CLI listed: ${JSON.stringify(list)}`);
+    assert.equal(stored[0].kind, "local");
+    assert.equal(stored[0].location, folder);
+    assert.equal(await row.getAttribute("data-id"), stored[0].id);
+
+    // The same name again: the engine refuses it and the form shows why, at the Name field.
+    const other = await mkdtemp(path.join(env.scratch, "dest-"));
+    const again = await openAddDialog(driver);
+    await again.name.sendKeys(DESTINATION);
+    await again.path.sendKeys(other);
+    await again.submit.click();
+    const nameError = await waitForFieldError(driver, again.name, "Name");
+    assert.match(nameError, /already exists/i);
+    assert.ok(nameError.includes(DESTINATION), `name error: ${JSON.stringify(nameError)}`);
+    assert.equal(await again.name.getAttribute("aria-invalid"), "true");
+    assert.equal(await fieldError(driver, again.path), null, "the path shows an error too");
+    await screenshot(driver, "add-destination-duplicate-name");
+
+    // Nothing was added by the refused attempt.
+    assert.equal((await cliJson("destination", "list")).length, 1);
+
+    // Cancel leaves the list as it was.
+    const cancel = await driver.findElement(
+      By.xpath('//*[@data-testid="add-destination-dialog"]//button[normalize-space()="Cancel"]'),
+    );
+    await cancel.click();
+    await waitForNoTestId(driver, "add-destination-dialog");
+    assert.equal((await driver.findElements(byTestId("destination-row"))).length, 1);
+  });
+
+  const sections = [
+    { id: "sources", title: "Sources", content: "empty-sources" },
+    { id: "jobs", title: "Jobs", content: "empty-jobs" },
+    { id: "runs", title: "Runs", content: "empty-runs" },
+    { id: "explorer", title: "Storage Explorer", content: "empty-explorer" },
+    { id: "settings", title: "Settings", content: "about-card" },
+  ];
+
+  step("visits each sidebar section", async (t) => {
+    for (const section of sections) {
+      const name = `section ${section.title}`;
+      await t.test(section.title, withFailureScreenshot(() => driver, name, async () => {
+        const nav = await waitForTestId(driver, `nav-${section.id}`);
+        await nav.click();
+        await waitForTestId(driver, section.content);
+        const heading = await driver.findElement(By.css(".page-header__title"));
+        assert.equal(await heading.getText(), section.title);
+        assert.equal(await nav.getAttribute("aria-current"), "page");
+        if (section.id === "settings") {
+          const about = await driver.findElement(byTestId("about-card"));
+          const text = await about.getText();
+          assert.ok(
+            text.includes(process.env.DBACKUP_DATA_DIR),
+            `the About card does not show the data dir: ${JSON.stringify(text)}`,
+          );
+          assert.ok(text.includes(process.env.DBACKUP_LOG_DIR), "the About card lacks the log dir");
+        }
+        await screenshot(driver, `section-${section.title.toLowerCase().replace(/\s+/g, "-")}`);
+      }));
+    }
+
+    // And back: the destination added earlier is still listed.
+    await (await waitForTestId(driver, "nav-destinations")).click();
+    await waitForDestinationRow(driver, DESTINATION);
+  });
+});
