@@ -135,6 +135,7 @@ pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
             settings,
             destinations,
             trigger: "cli".into(),
+            size_hint: total.map(|t| t + t / 1024 + 65536),
         },
         &progress,
         &cancel,

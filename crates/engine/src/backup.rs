@@ -39,6 +39,10 @@ pub struct BackupPlan {
     pub settings: WriterSettings,
     pub destinations: Vec<NamedDestination>,
     pub trigger: String,
+    /// The input's size, when known: an upper bound for the stored size that lets
+    /// uploads pick fitting part sizes (compression only shrinks; encryption adds
+    /// 16 bytes a MiB).
+    pub size_hint: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -188,7 +192,11 @@ pub async fn run_backup(
 
     let mut copies = Vec::new();
     for named in &plan.destinations {
-        let (upload, error) = match named.destination.start_upload(&plan.object).await {
+        let (upload, error) = match named
+            .destination
+            .start_upload(&plan.object, plan.size_hint)
+            .await
+        {
             Ok(upload) => (Some(upload), None),
             Err(e) => (None, Some(e)),
         };

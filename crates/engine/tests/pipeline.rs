@@ -72,6 +72,7 @@ async fn backup(
             settings: settings(encryption),
             destinations,
             trigger: "manual".into(),
+            size_hint: None,
         },
         &progress,
         &CancellationToken::new(),
@@ -325,6 +326,7 @@ async fn an_unencrypted_object_that_disagrees_with_its_manifest_fails_verify() {
             settings: s,
             destinations: vec![local("D", &folder)],
             trigger: "manual".into(),
+            size_hint: None,
         },
         &progress,
         &CancellationToken::new(),
@@ -371,6 +373,7 @@ async fn cancelling_stops_the_backup_and_leaves_nothing() {
         settings: settings(EncryptionSetting::KeyProfile(key())),
         destinations: vec![local("D", &folder)],
         trigger: "manual".into(),
+        size_hint: None,
     };
     let run = {
         let cancel = cancel.clone();

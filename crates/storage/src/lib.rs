@@ -31,7 +31,13 @@ pub trait Destination: Send + Sync + std::fmt::Debug {
     /// Stores a small object in one request, replacing any object of that key.
     async fn put(&self, key: &ObjectKey, body: Bytes) -> Result<(), StorageError>;
     /// Starts a streamed upload. Nothing is visible under `key` until `complete`.
-    async fn start_upload(&self, key: &ObjectKey) -> Result<Box<dyn Upload>, StorageError>;
+    /// `size_hint` (an upper bound of the final size, when known) lets multipart
+    /// uploads choose parts large enough for S3's 10,000-part limit.
+    async fn start_upload(
+        &self,
+        key: &ObjectKey,
+        size_hint: Option<u64>,
+    ) -> Result<Box<dyn Upload>, StorageError>;
     async fn get(&self, key: &ObjectKey) -> Result<Bytes, StorageError>;
     /// Bytes `start..end` (end exclusive) of the object.
     async fn get_range(&self, key: &ObjectKey, start: u64, end: u64)

@@ -77,12 +77,16 @@ async fn finish(
 #[async_trait]
 impl Destination for LocalFolder {
     async fn put(&self, key: &ObjectKey, body: Bytes) -> Result<(), StorageError> {
-        let mut upload = self.start_upload(key).await?;
+        let mut upload = self.start_upload(key, Some(body.len() as u64)).await?;
         upload.write(body).await?;
         upload.complete().await.map(|_| ())
     }
 
-    async fn start_upload(&self, key: &ObjectKey) -> Result<Box<dyn Upload>, StorageError> {
+    async fn start_upload(
+        &self,
+        key: &ObjectKey,
+        _size_hint: Option<u64>,
+    ) -> Result<Box<dyn Upload>, StorageError> {
         let (file, temp) = self.open_temp(key).await?;
         Ok(Box::new(LocalUpload {
             file: Some(file),

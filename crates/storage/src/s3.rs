@@ -22,6 +22,35 @@ use crate::{Destination, ObjectInfo, ObjectKey, StorageError, Upload};
 pub const DEFAULT_PART_SIZE: usize = 16 * 1024 * 1024;
 /// Parts uploading at once. Memory is bounded by (in flight + 1) x part size.
 pub const DEFAULT_PARTS_IN_FLIGHT: usize = 2;
+/// S3's limits: parts of 5 MiB to 5 GiB (but the last), at most 10,000 of them.
+const MIN_PART: usize = 5 * 1024 * 1024;
+const MAX_PART: usize = 5 * 1024 * 1024 * 1024;
+const MAX_PARTS: u64 = 10_000;
+/// Without a size hint, the part size doubles after every this many parts, so an
+/// unbounded stream still fits in 10,000 parts (16 MiB x 1000 x (1 + 2 + 4 ...)).
+const PARTS_PER_SIZE_STEP: i32 = 1000;
+
+/// The first part size: the configured one, at least 5 MiB, and large enough that
+/// `size_hint` bytes fit in 10,000 parts (with room to spare for a hint that is
+/// slightly low).
+fn base_part_size(configured: usize, size_hint: Option<u64>) -> usize {
+    let floor = configured.max(MIN_PART);
+    match size_hint {
+        Some(size) => {
+            let needed = size.div_ceil(MAX_PARTS * 9 / 10);
+            floor
+                .max(usize::try_from(needed).unwrap_or(MAX_PART))
+                .min(MAX_PART)
+        }
+        None => floor,
+    }
+}
+
+/// The size of part `number` (1-based): doubling every 1000 parts, capped at 5 GiB.
+fn part_size(base: usize, number: i32) -> usize {
+    let steps = ((number.max(1) - 1) / PARTS_PER_SIZE_STEP).min(20) as u32;
+    base.saturating_mul(1usize << steps).min(MAX_PART)
+}
 
 #[derive(Clone)]
 pub struct S3Settings {
@@ -205,8 +234,13 @@ impl Destination for S3Destination {
         Ok(())
     }
 
-    async fn start_upload(&self, key: &ObjectKey) -> Result<Box<dyn Upload>, StorageError> {
+    async fn start_upload(
+        &self,
+        key: &ObjectKey,
+        size_hint: Option<u64>,
+    ) -> Result<Box<dyn Upload>, StorageError> {
         Ok(Box::new(S3Upload {
+            base_part_size: base_part_size(self.settings.part_size, size_hint),
             dest: self.clone(),
             key: key.clone(),
             buffer: BytesMut::new(),
@@ -376,6 +410,7 @@ struct Multipart {
 /// Buffers up to one part; an upload that ends within the first part is a single PUT,
 /// anything larger a multipart upload with a bounded number of parts in flight.
 struct S3Upload {
+    base_part_size: usize,
     dest: S3Destination,
     key: ObjectKey,
     buffer: BytesMut,
@@ -504,8 +539,12 @@ impl Upload for S3Upload {
     async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
         self.size += chunk.len() as u64;
         self.buffer.extend_from_slice(&chunk);
-        let part_size = self.dest.settings.part_size.max(5 * 1024 * 1024);
-        while self.buffer.len() >= part_size {
+        loop {
+            let next = self.multipart.as_ref().map_or(1, |mp| mp.next_part);
+            let part_size = part_size(self.base_part_size, next);
+            if self.buffer.len() < part_size {
+                break;
+            }
             let part = self.buffer.split_to(part_size).freeze();
             if let Err(e) = self.send_part(part).await {
                 let _ = self.abort_multipart().await;
@@ -616,5 +655,36 @@ impl Drop for S3Upload {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: usize = 1024 * 1024;
+
+    #[test]
+    fn known_sizes_fit_in_ten_thousand_parts() {
+        assert_eq!(base_part_size(16 * MIB, Some(1024)), 16 * MIB);
+        assert_eq!(base_part_size(MIB, None), 5 * MIB);
+        for size in [0u64, 1 << 30, 200 << 30, 1 << 40, 5 << 40] {
+            let part = base_part_size(16 * MIB, Some(size)) as u64;
+            assert!(part >= 16 * MIB as u64);
+            assert!(
+                size.div_ceil(part) <= MAX_PARTS,
+                "{size} in parts of {part}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_sizes_grow_so_a_terabyte_stream_fits() {
+        assert_eq!(part_size(16 * MIB, 1), 16 * MIB);
+        assert_eq!(part_size(16 * MIB, 1000), 16 * MIB);
+        assert_eq!(part_size(16 * MIB, 1001), 32 * MIB);
+        assert_eq!(part_size(16 * MIB, 10_000), MAX_PART);
+        let total: u64 = (1..=10_000).map(|n| part_size(16 * MIB, n) as u64).sum();
+        assert!(total > 5 << 40, "only {total} bytes fit");
     }
 }

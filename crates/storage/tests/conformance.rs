@@ -62,7 +62,7 @@ async fn conformance(dest: &dyn Destination) {
 
     // Streamed upload in uneven chunks, larger than one part: nothing visible until complete.
     let big = data(12 * 1024 * 1024 + 12345, 2);
-    let mut upload = dest.start_upload(&key("job/big.dbk")).await.unwrap();
+    let mut upload = dest.start_upload(&key("job/big.dbk"), None).await.unwrap();
     for chunk in big.chunks(777_777) {
         upload.write(Bytes::copy_from_slice(chunk)).await.unwrap();
     }
@@ -72,13 +72,16 @@ async fn conformance(dest: &dyn Destination) {
     assert_eq!(dest.get(&key("job/big.dbk")).await.unwrap(), big);
 
     // An aborted upload leaves nothing behind.
-    let mut upload = dest.start_upload(&key("job/aborted.dbk")).await.unwrap();
+    let mut upload = dest
+        .start_upload(&key("job/aborted.dbk"), None)
+        .await
+        .unwrap();
     upload.write(data(11 * 1024 * 1024, 3)).await.unwrap();
     upload.abort().await.unwrap();
     assert!(dest.head(&key("job/aborted.dbk")).await.unwrap().is_none());
 
     // An empty upload is a real, empty object.
-    let upload = dest.start_upload(&key("other/empty")).await.unwrap();
+    let upload = dest.start_upload(&key("other/empty"), None).await.unwrap();
     assert_eq!(upload.complete().await.unwrap().size, 0);
 
     // Listing: sorted, prefix-filtered, without temp files.
@@ -234,7 +237,7 @@ async fn s3_storage_class_applies_to_uploads() {
     let mut s = settings(&server, &bucket, "");
     s.storage_class = Some("STANDARD_IA".into());
     let dest = S3Destination::new(s);
-    let upload = dest.start_upload(&key("a")).await.unwrap();
+    let upload = dest.start_upload(&key("a"), None).await.unwrap();
     upload.complete().await.unwrap();
     let info = dest.head(&key("a")).await.unwrap().unwrap();
     assert_eq!(info.storage_class.as_deref(), Some("STANDARD_IA"));
