@@ -369,3 +369,107 @@ fn s3_backup_and_restore_with_only_the_bucket_and_the_kit() {
         .stderr(predicate::str::contains("Secret Access Key is wrong"))
         .stderr(predicate::str::contains("wrong-secret").not());
 }
+
+/// A disk that fills up mid-restore (simulated with a file size limit, which fails
+/// writes the same way): no partial file under the final name, an existing file
+/// left exactly as it was.
+#[test]
+fn a_full_disk_during_restore_leaves_nothing_half_written() {
+    let env = Env::new();
+    std::fs::write(env.path("big.sql"), sql(3_000_000)).unwrap();
+    let report = env.json(&[
+        "backup",
+        "--file",
+        "big.sql",
+        "--to",
+        "./d",
+        "--no-encryption",
+    ]);
+    let object = report["object"].as_str().unwrap().to_owned();
+    std::fs::write(env.path("keep.sql"), b"the previous restore, still good").unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("dbackup");
+    for (output, overwrite) in [("fresh.sql", false), ("keep.sql", true)] {
+        let mut args = vec!["restore", &object, "--from", "./d", "--output", output];
+        if overwrite {
+            args.push("--overwrite");
+        }
+        // Ignore SIGXFSZ so the write fails with EFBIG instead of killing the process.
+        Command::new("bash")
+            .current_dir(env.dir.path())
+            .env("DBACKUP_DATA_DIR", env.path("data"))
+            .arg("-c")
+            .arg("trap '' XFSZ; ulimit -f 512; exec \"$@\"")
+            .arg("bash")
+            .arg(&bin)
+            .args(&args)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("restoring failed"))
+            .stderr(predicate::str::contains("File too large"));
+    }
+    assert!(!env.path("fresh.sql").exists());
+    assert_eq!(
+        std::fs::read(env.path("keep.sql")).unwrap(),
+        b"the previous restore, still good"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("dbackup-partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn garbage_and_missing_or_wrong_manifests_are_named() {
+    let env = Env::new();
+    let kit = env.kit("k");
+    std::fs::create_dir_all(env.path("d/junk")).unwrap();
+    std::fs::write(
+        env.path("d/junk/file.dbk"),
+        b"PK\x03\x04 this is a zip, not a backup".repeat(50),
+    )
+    .unwrap();
+    env.cmd()
+        .args(["inspect", "junk/file.dbk", "--from", "./d"])
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains("not a DBackup archive"));
+
+    std::fs::write(env.path("db.sql"), sql(200_000)).unwrap();
+    let report = env.json(&[
+        "backup",
+        "--file",
+        "db.sql",
+        "--to",
+        "./d",
+        "--key-file",
+        &kit,
+    ]);
+    let object = report["object"].as_str().unwrap().to_owned();
+    let sidecar = env.path("d").join(format!("{object}.meta.json"));
+
+    // A manifest whose hash disagrees with the object: verify fails and says so.
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sidecar).unwrap()).unwrap();
+    manifest["sha256"] = serde_json::json!("00".repeat(32));
+    std::fs::write(&sidecar, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    env.cmd()
+        .args(["verify", &object, "--from", "./d", "--key-file", &kit])
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains("the manifest says"));
+
+    // No manifest at all: the header suffices, with a warning.
+    std::fs::remove_file(&sidecar).unwrap();
+    env.cmd()
+        .args(["verify", &object, "--from", "./d", "--key-file", &kit])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("no manifest"));
+    env.cmd()
+        .args(["inspect", &object, "--from", "./d"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("missing or damaged"));
+}
