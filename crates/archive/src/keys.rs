@@ -27,6 +27,13 @@ impl Key {
         Self { bytes }
     }
 
+    /// A new random key from the operating system's generator.
+    pub fn generate() -> Result<Self, ArchiveError> {
+        let mut key = Self { bytes: [0u8; 32] };
+        getrandom::fill(&mut key.bytes).map_err(|source| ArchiveError::Randomness { source })?;
+        Ok(key)
+    }
+
     /// The raw key, for storing it in a keyring or a recovery kit.
     pub fn expose(&self) -> &[u8; 32] {
         &self.bytes

@@ -19,6 +19,7 @@ Environment:
   DBACKUP_DATA_DIR  where the state database lives (default: the OS data folder,
                     ~/.local/share/dbackup on Linux); shared with the desktop app
   DBACKUP_LOG_DIR   where logs go (default: ~/.local/state/dbackup/logs on Linux)
+  DBACKUP_KEYRING_SERVICE  the OS keyring service name (default: dbackup)
 
 With --json, results are printed as JSON on stdout, and errors as
 {\"error\": {\"code\": ..., \"message\": ...}} on stdout too (the message also goes to stderr).";
@@ -78,7 +79,8 @@ pub struct S3Options {
 
 #[derive(Debug, Clone, Args)]
 pub struct KeyOptions {
-    /// A recovery kit, or a file holding the key as 64 hex characters. Repeat to offer several keys.
+    /// A recovery kit, or a file holding the key as 64 hex characters. Repeat to offer
+    /// several keys. Without this or a passphrase, the key profiles in the OS keyring are used.
     #[arg(long)]
     pub key_file: Vec<PathBuf>,
     /// The name of an environment variable holding the passphrase.
@@ -109,8 +111,11 @@ pub struct BackupArgs {
     /// The job name: the folder and prefix of the backup's name (default: the file's name).
     #[arg(long)]
     pub name: Option<String>,
-    /// Store without encryption (not recommended: anyone with bucket access can read it).
+    /// Encrypt with this key profile from the OS keyring (name or key id).
     #[arg(long, conflicts_with_all = ["key_file", "passphrase_env", "passphrase_file"])]
+    pub key: Option<String>,
+    /// Store without encryption (not recommended: anyone with bucket access can read it).
+    #[arg(long, conflicts_with_all = ["key", "key_file", "passphrase_env", "passphrase_file"])]
     pub no_encryption: bool,
     #[arg(long, value_enum, default_value = "zstd")]
     pub compression: CompressionArg,
@@ -164,7 +169,31 @@ pub struct InspectArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
-    /// Create a new random 256-bit key and write it as a recovery kit (mode 0600).
+    /// Create a key profile: a new random 256-bit key kept in the OS keyring.
+    Create {
+        /// A name for the key, e.g. "laptop".
+        #[arg(long)]
+        name: String,
+    },
+    /// List key profiles (names and key ids; never the keys).
+    List,
+    /// Write a key profile's recovery kit to a file (mode 0600), to keep offline.
+    Export {
+        /// The profile's name or key id.
+        profile: String,
+        /// Where to write the kit; refused if it exists.
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Import a key from a recovery kit (or a file with 64 hex characters) into the OS keyring.
+    Import {
+        #[arg(long)]
+        name: String,
+        /// The kit or key file.
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Create a new random key as a recovery kit file only, for machines without a keyring.
     Generate {
         /// A name for the key, e.g. "laptop".
         #[arg(long)]

@@ -9,7 +9,7 @@ use dbackup_archive::{
     ArchiveMetadata, Argon2Params, Compression, EncryptionSetting, Key, WriterSettings,
 };
 use dbackup_engine::backup::{run_backup, BackupPlan, BackupStatus};
-use dbackup_engine::restore::{restore_to_file, verify as verify_backup};
+use dbackup_engine::restore::{restore_to_file, verify as verify_backup, SharedKeys};
 use dbackup_engine::transfer::progress::ProgressReporter;
 use dbackup_engine::EngineError;
 use dbackup_storage::ObjectKey;
@@ -40,6 +40,14 @@ fn cancel_on_ctrl_c(rt: &tokio::runtime::Runtime) -> CancellationToken {
         }
     });
     token
+}
+
+/// The keys given on the command line, else the key profiles in the OS keyring.
+fn read_keys(opts: &crate::args::KeyOptions) -> Result<SharedKeys, EngineError> {
+    if keys::given(opts) {
+        return Ok(Arc::new(keys::key_set(opts)?));
+    }
+    Ok(Arc::new(crate::open_engine()?.key_lookup()?))
 }
 
 fn object_key(object: &str) -> Result<ObjectKey, EngineError> {
@@ -80,11 +88,15 @@ fn encryption(args: &BackupArgs) -> Result<EncryptionSetting, EngineError> {
             params: Argon2Params::default(),
         });
     }
+    if let Some(profile) = &args.key {
+        let key = crate::open_engine()?.key_profile_key(profile)?;
+        return Ok(EncryptionSetting::KeyProfile(key));
+    }
     match args.keys.key_file.as_slice() {
         [one] => Ok(EncryptionSetting::KeyProfile(keys::read_key_file(one)?)),
         [] => Err(EngineError::invalid(
             "encryption",
-            "choose how to encrypt: --key-file KIT (make one with `dbackup key generate`), --passphrase-env VAR, or --no-encryption",
+            "choose how to encrypt: --key PROFILE (create one with `dbackup key create`), --key-file KIT, --passphrase-env VAR, or --no-encryption",
         )),
         _ => Err(EngineError::invalid("key-file", "give exactly one --key-file to encrypt with")),
     }
@@ -178,7 +190,7 @@ pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
 pub fn restore(args: RestoreArgs, out: &Output) -> Result<(), EngineError> {
     let from = location::resolve(&args.from, &args.s3)?;
     let object = object_key(&args.object)?;
-    let keys = Arc::new(keys::key_set(&args.keys)?);
+    let keys = read_keys(&args.keys)?;
     let output = std::path::absolute(&args.output).unwrap_or(args.output.clone());
     let rt = runtime()?;
     let cancel = cancel_on_ctrl_c(&rt);
@@ -214,7 +226,7 @@ pub fn restore(args: RestoreArgs, out: &Output) -> Result<(), EngineError> {
 pub fn verify(args: VerifyArgs, out: &Output) -> Result<(), EngineError> {
     let from = location::resolve(&args.from, &args.s3)?;
     let object = object_key(&args.object)?;
-    let keys = Arc::new(keys::key_set(&args.keys)?);
+    let keys = read_keys(&args.keys)?;
     let rt = runtime()?;
     let cancel = cancel_on_ctrl_c(&rt);
     let (progress, _rx) = ProgressReporter::new(None);
@@ -277,12 +289,7 @@ pub fn inspect(args: InspectArgs, out: &Output) -> Result<(), EngineError> {
 }
 
 pub fn generate_key(name: &str, output: &Path, out: &Output) -> Result<(), EngineError> {
-    let mut bytes = [0u8; 32];
-    let randomness = dbackup_archive::Randomness::generate()?;
-    // Two independent OS draws, so the key is not any value the archive also uses.
-    bytes.copy_from_slice(&randomness.archive_salt);
-    let key = Key::from_bytes(bytes);
-    bytes.fill(0);
+    let key = Key::generate()?;
     let kit = keys::recovery_kit(&key, name, &jiff::Timestamp::now().to_string());
     write_private(output, kit.as_bytes())?;
     out.value(&serde_json::json!({ "keyId": key.id().to_string(), "kit": output }), || {
@@ -297,7 +304,7 @@ pub fn generate_key(name: &str, output: &Path, out: &Output) -> Result<(), Engin
 
 /// Creates the file with mode 0600 (no window where others could read it); refuses to
 /// replace an existing file.
-fn write_private(path: &Path, contents: &[u8]) -> Result<(), EngineError> {
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), EngineError> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

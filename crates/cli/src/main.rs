@@ -72,6 +72,39 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
         Command::Key(KeyCommand::Generate { name, output }) => {
             commands::generate_key(&name, &output, out)?
         }
+        Command::Key(KeyCommand::Create { name }) => {
+            let profile = open_engine()?.create_key_profile(&name, jiff::Timestamp::now())?;
+            out.value(&profile, || {
+                format!(
+                    "created key profile {} (key id {}) in the OS keyring.\nExport its recovery kit now and keep it offline: dbackup key export {} --output {}.kit\n",
+                    profile.name, profile.key_id, profile.name, profile.name
+                )
+            });
+        }
+        Command::Key(KeyCommand::List) => {
+            let profiles = open_engine()?.list_key_profiles()?;
+            out.value(&profiles, || output::key_profiles_table(&profiles));
+        }
+        Command::Key(KeyCommand::Export { profile, output }) => {
+            let kit = open_engine()?.export_recovery_kit(&profile, jiff::Timestamp::now())?;
+            commands::write_private(&output, kit.as_bytes())?;
+            out.value(&serde_json::json!({ "kit": output }), || {
+                format!("wrote the recovery kit to {}\n", output.display())
+            });
+        }
+        Command::Key(KeyCommand::Import { name, from }) => {
+            let text = std::fs::read_to_string(&from).map_err(|e| {
+                EngineError::invalid("from", format!("cannot read {}: {e}", from.display()))
+            })?;
+            let profile =
+                open_engine()?.import_key_profile(&name, &text, jiff::Timestamp::now())?;
+            out.value(&profile, || {
+                format!(
+                    "imported key {} as the profile {}\n",
+                    profile.key_id, profile.name
+                )
+            });
+        }
         Command::Keyring(KeyringCommand::Check) => {
             let keyring = Keyring::system();
             keyring.check()?;

@@ -1,5 +1,6 @@
 use std::process::ExitCode;
 
+use dbackup_engine::keys::KeyProfileView;
 use dbackup_engine::{DestinationView, EngineError};
 use serde::Serialize;
 
@@ -57,6 +58,37 @@ pub fn destinations_table(list: &[DestinationView]) -> String {
         out.push_str(&format!(
             "{:<name_width$}  {:<5}  {:<36}  {}\n",
             d.name, kind, d.id, d.location
+        ));
+    }
+    out
+}
+
+pub fn key_profiles_table(list: &[KeyProfileView]) -> String {
+    if list.is_empty() {
+        return "No key profiles yet - create one with `dbackup key create --name NAME`\n"
+            .to_owned();
+    }
+    let width = list
+        .iter()
+        .map(|k| k.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!(
+        "{:<width$}  {:<8}  {:<25}  RECOVERY KIT\n",
+        "NAME", "KEY ID", "CREATED"
+    );
+    for k in list {
+        out.push_str(&format!(
+            "{:<width$}  {:<8}  {:<25}  {}\n",
+            k.name,
+            k.key_id,
+            k.created_at,
+            if k.exported {
+                "exported"
+            } else {
+                "NOT EXPORTED - run `dbackup key export`"
+            }
         ));
     }
     out

@@ -65,7 +65,9 @@ impl EngineError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::InvalidInput { .. } => ErrorCode::InvalidInput,
-            Self::Store(StoreError::DuplicateName { .. }) => ErrorCode::Conflict,
+            Self::Store(StoreError::DuplicateName { .. } | StoreError::DuplicateKey { .. }) => {
+                ErrorCode::Conflict
+            }
             Self::Store(StoreError::NotFound { .. }) => ErrorCode::NotFound,
             Self::Store(_) | Self::NoHomeDir => ErrorCode::Store,
             Self::Keyring(KeyringError::NotFound { .. }) => ErrorCode::NotFound,

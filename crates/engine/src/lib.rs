@@ -6,6 +6,7 @@ pub mod backup;
 mod destinations;
 mod error;
 pub mod inspect;
+pub mod keys;
 pub mod manifest;
 mod paths;
 pub mod restore;

@@ -40,9 +40,13 @@ impl Keyring {
         }
     }
 
-    /// The keyring the app and the CLI share.
+    /// The keyring the app and the CLI share: service `dbackup`, or the one named by
+    /// `DBACKUP_KEYRING_SERVICE` (tests use their own so they never touch real entries).
     pub fn system() -> Self {
-        Self::new("dbackup")
+        match std::env::var("DBACKUP_KEYRING_SERVICE") {
+            Ok(service) if !service.is_empty() => Self::new(service),
+            _ => Self::new("dbackup"),
+        }
     }
 
     pub fn service(&self) -> &str {

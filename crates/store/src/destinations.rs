@@ -149,6 +149,7 @@ impl Store {
             Ok(_) => self.destination(&new.id),
             Err(e) if is_unique_violation(&e, "destinations.name") => {
                 Err(StoreError::DuplicateName {
+                    what: "destination",
                     name: new.name.clone(),
                 })
             }
@@ -170,12 +171,12 @@ impl Store {
         Ok(())
     }
 
-    fn err(&self, action: &'static str, source: rusqlite::Error) -> StoreError {
+    pub(crate) fn err(&self, action: &'static str, source: rusqlite::Error) -> StoreError {
         StoreError::from_sqlite(&self.path, action, source)
     }
 }
 
-fn is_unique_violation(e: &rusqlite::Error, column: &str) -> bool {
+pub(crate) fn is_unique_violation(e: &rusqlite::Error, column: &str) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, Some(msg))
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE && msg.contains(column))
 }

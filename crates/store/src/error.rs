@@ -32,8 +32,10 @@ pub enum StoreError {
         #[source]
         source: rusqlite_migration::Error,
     },
-    #[error("a destination named {name:?} already exists; choose another name")]
-    DuplicateName { name: String },
+    #[error("a {what} named {name:?} already exists; choose another name")]
+    DuplicateName { what: &'static str, name: String },
+    #[error("this key is already stored as the key profile {existing:?}; use that profile")]
+    DuplicateKey { existing: String },
     #[error("no {what} with id {id}; it may have been removed, reload the list")]
     NotFound { what: &'static str, id: String },
     #[error("the stored {what} with id {id} is unreadable ({reason}); remove and add it again")]

@@ -7,10 +7,12 @@
 
 mod destinations;
 mod error;
+mod key_profiles;
 mod schema;
 
 pub use destinations::{DestinationKind, DestinationRecord, NewDestination};
 pub use error::StoreError;
+pub use key_profiles::KeyProfileRecord;
 pub use schema::SCHEMA_VERSION;
 
 use std::path::{Path, PathBuf};

@@ -7,7 +7,10 @@ use rusqlite_migration::{Migrations, M};
 use crate::StoreError;
 
 /// Every migration, oldest first. Never edit a released one: add a new file.
-const MIGRATION_SQL: &[&str] = &[include_str!("../migrations/01-initial/up.sql")];
+const MIGRATION_SQL: &[&str] = &[
+    include_str!("../migrations/01-initial/up.sql"),
+    include_str!("../migrations/02-key-profiles/up.sql"),
+];
 
 /// The newest schema this build knows: one version per migration.
 pub const SCHEMA_VERSION: u32 = MIGRATION_SQL.len() as u32;

@@ -126,7 +126,7 @@ fn duplicate_names_are_refused_case_insensitively() {
         .insert_destination(&new_local("b", "nas"), Timestamp::UNIX_EPOCH)
         .unwrap_err();
     assert!(
-        matches!(err, StoreError::DuplicateName { ref name } if name == "nas"),
+        matches!(err, StoreError::DuplicateName { ref name, .. } if name == "nas"),
         "{err:?}"
     );
     assert_eq!(store.list_destinations().unwrap().len(), 1);

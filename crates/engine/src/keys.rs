@@ -1,0 +1,256 @@
+//! Encryption key profiles: named random 256-bit keys kept in the OS keyring, with
+//! recovery kits that restore backups without the app. The store holds only the
+//! name and the key id (which identifies a key without revealing it).
+
+use dbackup_archive::{Key, KeyId, KeyLookup, KeyLookupError, Passphrase};
+use dbackup_store::KeyProfileRecord;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::destinations::validate_name;
+use crate::secrets::{ExposeSecret, Keyring, Secret};
+use crate::{Engine, EngineError};
+
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyProfileView {
+    pub id: String,
+    pub name: String,
+    /// 8 hex characters; backups name the key they need by it.
+    pub key_id: String,
+    pub created_at: String,
+    /// False until a recovery kit was exported: such a key is one lost keyring away
+    /// from losing every backup made with it.
+    pub exported: bool,
+}
+
+impl From<KeyProfileRecord> for KeyProfileView {
+    fn from(r: KeyProfileRecord) -> Self {
+        Self {
+            id: r.id,
+            name: r.name,
+            key_id: r.key_id,
+            created_at: r.created_at.to_string(),
+            exported: r.exported_at.is_some(),
+        }
+    }
+}
+
+fn account(profile_id: &str) -> String {
+    format!("key-profile/{profile_id}")
+}
+
+/// Reads a key from a recovery kit or text holding the key as 64 hex characters:
+/// the first run of exactly 64 hex digits.
+pub fn parse_key(text: &str) -> Option<Key> {
+    text.split(|c: char| !c.is_ascii_hexdigit())
+        .find(|word| word.len() == 64)
+        .and_then(|word| {
+            let mut bytes = [0u8; 32];
+            hex::decode_to_slice(word, &mut bytes).ok()?;
+            Some(Key::from_bytes(bytes))
+        })
+}
+
+/// A recovery kit: everything needed to decrypt this key's backups without the app.
+pub fn recovery_kit(key: &Key, name: &str, created: &str) -> String {
+    format!(
+        "DBackup recovery kit\n\
+         ====================\n\
+         Key name: {name}\n\
+         Key ID:   {id}\n\
+         Created:  {created}\n\
+         Key:      {hex}\n\
+         \n\
+         Keep this file somewhere safe and offline (printed, or in a password manager).\n\
+         Anyone holding it can read the backups made with this key; without it, nobody can.\n\
+         To restore with only this kit and the bucket:\n\
+         \n  AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... \\\n  \
+         dbackup restore OBJECT --from s3://BUCKET/PREFIX --key-file THIS_FILE --output PATH\n",
+        id = key.id(),
+        hex = hex::encode(key.expose()),
+    )
+}
+
+fn key_from_keyring(keyring: &Keyring, profile_id: &str) -> Result<Key, EngineError> {
+    let secret = keyring.get(&account(profile_id))?;
+    parse_key(secret.expose_secret()).ok_or_else(|| EngineError::Internal {
+        detail: format!(
+            "the keyring entry {} does not hold a key",
+            account(profile_id)
+        ),
+    })
+}
+
+impl Engine {
+    pub fn list_key_profiles(&self) -> Result<Vec<KeyProfileView>, EngineError> {
+        Ok(self
+            .store()
+            .list_key_profiles()?
+            .into_iter()
+            .map(KeyProfileView::from)
+            .collect())
+    }
+
+    /// Creates a new random key, kept in the OS keyring.
+    pub fn create_key_profile(
+        &self,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<KeyProfileView, EngineError> {
+        self.add_key_profile(name, Key::generate()?, now)
+    }
+
+    /// Imports an existing key (from a recovery kit or 64 hex characters). A key that
+    /// is already held is refused, naming the profile that holds it.
+    pub fn import_key_profile(
+        &self,
+        name: &str,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<KeyProfileView, EngineError> {
+        let key = parse_key(text).ok_or_else(|| {
+            EngineError::invalid("key", "no key found: paste a DBackup recovery kit or the key as 64 hexadecimal characters")
+        })?;
+        let view = self.add_key_profile(name, key, now)?;
+        // An imported key came from a kit: it already exists outside the keyring.
+        self.store().mark_key_profile_exported(&view.id, now)?;
+        Ok(KeyProfileView {
+            exported: true,
+            ..view
+        })
+    }
+
+    fn add_key_profile(
+        &self,
+        name: &str,
+        key: Key,
+        now: Timestamp,
+    ) -> Result<KeyProfileView, EngineError> {
+        let name = validate_name(name)?;
+        let record = KeyProfileRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            name,
+            key_id: key.id().to_string(),
+            created_at: now,
+            exported_at: None,
+        };
+        if let Some(existing) = self.store().key_profile_by_key_id(&record.key_id)? {
+            return Err(dbackup_store::StoreError::DuplicateKey {
+                existing: existing.name,
+            }
+            .into());
+        }
+        // Keyring first: a row without its key would be useless, a key without a row
+        // is only an orphan entry.
+        self.keyring.set(
+            &account(&record.id),
+            &Secret::from(hex::encode(key.expose())),
+        )?;
+        if let Err(e) = self.store().insert_key_profile(&record) {
+            let _ = self.keyring.delete(&account(&record.id));
+            return Err(e.into());
+        }
+        tracing::info!(name = %record.name, key_id = %record.key_id, "added a key profile");
+        Ok(record.into())
+    }
+
+    fn find_key_profile(&self, name_or_id: &str) -> Result<KeyProfileRecord, EngineError> {
+        self.store()
+            .list_key_profiles()?
+            .into_iter()
+            .find(|p| {
+                p.id == name_or_id
+                    || p.key_id == name_or_id
+                    || p.name.eq_ignore_ascii_case(name_or_id)
+            })
+            .ok_or_else(|| {
+                EngineError::invalid(
+                    "key",
+                    format!("no key profile named {name_or_id:?}; `dbackup key list` shows them"),
+                )
+            })
+    }
+
+    /// The key of a profile, for encrypting a backup.
+    pub fn key_profile_key(&self, name_or_id: &str) -> Result<Key, EngineError> {
+        let profile = self.find_key_profile(name_or_id)?;
+        key_from_keyring(&self.keyring, &profile.id)
+    }
+
+    /// The recovery kit of a profile, and records that it was exported. Each export
+    /// is logged (without the key).
+    pub fn export_recovery_kit(
+        &self,
+        name_or_id: &str,
+        now: Timestamp,
+    ) -> Result<String, EngineError> {
+        let profile = self.find_key_profile(name_or_id)?;
+        let key = key_from_keyring(&self.keyring, &profile.id)?;
+        self.store().mark_key_profile_exported(&profile.id, now)?;
+        tracing::warn!(name = %profile.name, key_id = %profile.key_id, "exported a recovery kit");
+        Ok(recovery_kit(
+            &key,
+            &profile.name,
+            &profile.created_at.to_string(),
+        ))
+    }
+
+    /// The keys this installation holds, for reading backups.
+    pub fn key_lookup(&self) -> Result<StoredKeys, EngineError> {
+        let profiles = self.store().list_key_profiles()?;
+        Ok(StoredKeys {
+            keyring: self.keyring.clone(),
+            profiles: profiles.into_iter().map(|p| (p.key_id, p.id)).collect(),
+        })
+    }
+}
+
+/// Key lookup over the profiles in the OS keyring: by key id first, every profile if
+/// the id is unknown (per the key-profile rules).
+#[derive(Debug, Clone)]
+pub struct StoredKeys {
+    keyring: Keyring,
+    /// (key id, profile id)
+    profiles: Vec<(String, String)>,
+}
+
+impl KeyLookup for StoredKeys {
+    fn key_by_id(&self, id: KeyId) -> Result<Option<Key>, KeyLookupError> {
+        let wanted = id.to_string();
+        match self.profiles.iter().find(|(key_id, _)| *key_id == wanted) {
+            Some((_, profile)) => Ok(Some(key_from_keyring(&self.keyring, profile)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn all_keys(&self) -> Result<Vec<Key>, KeyLookupError> {
+        let mut keys = Vec::new();
+        for (_, profile) in &self.profiles {
+            keys.push(key_from_keyring(&self.keyring, profile)?);
+        }
+        Ok(keys)
+    }
+
+    fn passphrase(&self) -> Result<Option<Passphrase>, KeyLookupError> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kit_round_trips_and_bare_hex_parses() {
+        let key = Key::from_bytes([0xab; 32]);
+        let kit = recovery_kit(&key, "laptop", "2026-11-25T10:00:00Z");
+        assert_eq!(parse_key(&kit).unwrap().expose(), key.expose());
+        assert!(kit.contains(&format!("Key ID:   {}", key.id())));
+        let bare = format!("{}\n", "0f".repeat(32));
+        assert_eq!(parse_key(&bare).unwrap().expose(), &[0x0f; 32]);
+        assert!(parse_key("not a key").is_none());
+        assert!(parse_key(&"a".repeat(63)).is_none());
+        assert!(parse_key(&"a".repeat(65)).is_none());
+    }
+}
