@@ -9,7 +9,7 @@ use dbackup_archive::{
     ArchiveMetadata, Argon2Params, Compression, EncryptionSetting, Key, WriterSettings,
 };
 use dbackup_engine::backup::{run_backup, BackupPlan, BackupStatus};
-use dbackup_engine::restore::{restore_to_file, verify as verify_backup, SharedKeys};
+use dbackup_engine::restore::{restore_to_file, verify as verify_backup, ReadReport, SharedKeys};
 use dbackup_engine::transfer::progress::ProgressReporter;
 use dbackup_engine::EngineError;
 use dbackup_storage::ObjectKey;
@@ -204,20 +204,14 @@ pub fn restore(args: RestoreArgs, out: &Output) -> Result<(), EngineError> {
         &progress,
         &cancel,
     ))?;
-    for w in &report.warnings {
-        eprintln!("dbackup: warning: {w}");
-    }
+    print_warnings(&report);
     out.value(&report, || {
         format!(
             "restored {} to {} ({} bytes, every chunk authenticated{})\n",
             report.object,
             output.display(),
             report.plain_size,
-            if report.manifest_checked {
-                ", matches its manifest"
-            } else {
-                ""
-            }
+            manifest_note(&report)
         )
     });
     Ok(())
@@ -237,9 +231,7 @@ pub fn verify(args: VerifyArgs, out: &Output) -> Result<(), EngineError> {
         &progress,
         &cancel,
     ))?;
-    for w in &report.warnings {
-        eprintln!("dbackup: warning: {w}");
-    }
+    print_warnings(&report);
     out.value(&report, || {
         format!(
             "ok: {} ({} bytes stored, {} bytes of data, sha256 {}{})\n",
@@ -247,14 +239,24 @@ pub fn verify(args: VerifyArgs, out: &Output) -> Result<(), EngineError> {
             report.stored_size,
             report.plain_size,
             report.sha256,
-            if report.manifest_checked {
-                ", matches its manifest"
-            } else {
-                ""
-            }
+            manifest_note(&report)
         )
     });
     Ok(())
+}
+
+fn print_warnings(report: &ReadReport) {
+    for w in &report.warnings {
+        eprintln!("dbackup: warning: {w}");
+    }
+}
+
+fn manifest_note(report: &ReadReport) -> &'static str {
+    if report.manifest_checked {
+        ", matches its manifest"
+    } else {
+        ""
+    }
 }
 
 pub fn inspect(args: InspectArgs, out: &Output) -> Result<(), EngineError> {

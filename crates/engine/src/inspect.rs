@@ -41,13 +41,7 @@ pub async fn inspect(
     destination: Arc<dyn Destination>,
     object: &ObjectKey,
 ) -> Result<Inspection, EngineError> {
-    let info = destination
-        .head(object)
-        .await?
-        .ok_or_else(|| StorageError::NotFound {
-            destination: "the destination".into(),
-            key: object.to_string(),
-        })?;
+    let info = crate::restore::existing(destination.as_ref(), object).await?;
     let head = destination
         .get_range(object, 0, info.size.min(HEADER_READ))
         .await?;

@@ -43,6 +43,20 @@ pub struct ReadReport {
     pub warnings: Vec<String>,
 }
 
+/// The object's size and class; NotFound when there is no such object.
+pub(crate) async fn existing(
+    destination: &dyn Destination,
+    object: &ObjectKey,
+) -> Result<dbackup_storage::ObjectInfo, EngineError> {
+    Ok(destination
+        .head(object)
+        .await?
+        .ok_or_else(|| StorageError::NotFound {
+            destination: "the destination".into(),
+            key: object.to_string(),
+        })?)
+}
+
 /// Fetches the manifest, tolerating its absence or damage (the header suffices).
 async fn fetch_manifest(
     destination: &dyn Destination,
@@ -125,13 +139,7 @@ async fn read_into<W: Write + Send + 'static>(
 ) -> Result<(ReadReport, W, Header), EngineError> {
     let mut warnings = Vec::new();
     let manifest = fetch_manifest(destination.as_ref(), object, &mut warnings).await?;
-    let info = destination
-        .head(object)
-        .await?
-        .ok_or_else(|| StorageError::NotFound {
-            destination: "the destination".into(),
-            key: object.to_string(),
-        })?;
+    let info = existing(destination.as_ref(), object).await?;
     let (tx, rx) = mpsc::channel(QUEUE);
     let downloaded = Arc::new(AtomicU64::new(0));
     let download = spawn_download(

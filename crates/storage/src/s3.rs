@@ -137,6 +137,38 @@ impl S3Destination {
         describe(&self.settings)
     }
 
+    /// The whole object, or the HTTP `range` of it.
+    async fn get_object(
+        &self,
+        key: &ObjectKey,
+        range: Option<String>,
+    ) -> Result<Bytes, StorageError> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.settings.bucket)
+            .key(self.full_key(key))
+            .set_range(range)
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some("NoSuchKey") => StorageError::NotFound {
+                    destination: self.describe(),
+                    key: key.to_string(),
+                },
+                _ => self.map_err(&format!("downloading {key}"), "GetObject", e),
+            })?;
+        let data = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StorageError::Unreachable {
+                endpoint: self.describe(),
+                detail: format!("the download of {key} broke off: {e}"),
+            })?;
+        Ok(data.into_bytes())
+    }
+
     fn map_err<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
         &self,
         operation: &str,
@@ -250,29 +282,7 @@ impl Destination for S3Destination {
     }
 
     async fn get(&self, key: &ObjectKey) -> Result<Bytes, StorageError> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.settings.bucket)
-            .key(self.full_key(key))
-            .send()
-            .await
-            .map_err(|e| match e.code() {
-                Some("NoSuchKey") => StorageError::NotFound {
-                    destination: self.describe(),
-                    key: key.to_string(),
-                },
-                _ => self.map_err(&format!("downloading {key}"), "GetObject", e),
-            })?;
-        let data = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| StorageError::Unreachable {
-                endpoint: self.describe(),
-                detail: format!("the download of {key} broke off: {e}"),
-            })?;
-        Ok(data.into_bytes())
+        self.get_object(key, None).await
     }
 
     async fn get_range(
@@ -284,30 +294,8 @@ impl Destination for S3Destination {
         if end <= start {
             return Ok(Bytes::new());
         }
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.settings.bucket)
-            .key(self.full_key(key))
-            .range(format!("bytes={start}-{}", end - 1))
-            .send()
+        self.get_object(key, Some(format!("bytes={start}-{}", end - 1)))
             .await
-            .map_err(|e| match e.code() {
-                Some("NoSuchKey") => StorageError::NotFound {
-                    destination: self.describe(),
-                    key: key.to_string(),
-                },
-                _ => self.map_err(&format!("downloading {key}"), "GetObject", e),
-            })?;
-        let data = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| StorageError::Unreachable {
-                endpoint: self.describe(),
-                detail: format!("the download of {key} broke off: {e}"),
-            })?;
-        Ok(data.into_bytes())
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<Option<ObjectInfo>, StorageError> {
