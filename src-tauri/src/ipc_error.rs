@@ -8,13 +8,23 @@ use serde::Serialize;
 pub struct IpcError {
     pub code: ErrorCode,
     pub message: String,
+    /// The input field the error concerns (e.g. `name`, `path`), for forms.
+    pub field: Option<String>,
 }
 
 impl From<EngineError> for IpcError {
     fn from(e: EngineError) -> Self {
-        Self {
-            code: e.code(),
-            message: e.to_string(),
+        match e.field() {
+            Some(field) => Self {
+                code: e.code(),
+                message: e.message_for_field(),
+                field: Some(field.to_owned()),
+            },
+            None => Self {
+                code: e.code(),
+                message: e.to_string(),
+                field: None,
+            },
         }
     }
 }
@@ -24,6 +34,7 @@ impl IpcError {
         Self {
             code: ErrorCode::Internal,
             message: message.into(),
+            field: None,
         }
     }
 }

@@ -110,7 +110,11 @@ export type ErrorCode =
  * Every command error crosses IPC as `{code, message}`: the UI switches on the
  * stable code and shows the message.
  */
-export type IpcError = { code: ErrorCode; message: string }
+export type IpcError = { code: ErrorCode; message: string; 
+/**
+ * The input field the error concerns (e.g. `name`, `path`), for forms.
+ */
+field: string | null }
 export type NewLocalDestination = { name: string; path: string }
 
 /** tauri-specta globals **/

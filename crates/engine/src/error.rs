@@ -82,6 +82,25 @@ impl EngineError {
         }
     }
 
+    /// The input field an InvalidInput error concerns, so a form can show it there.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidInput { field, .. } => Some(field),
+            Self::Store(StoreError::DuplicateName { .. } | StoreError::DuplicateKey { .. }) => {
+                Some("name")
+            }
+            _ => None,
+        }
+    }
+
+    /// The message without the field name in front (for display next to the field).
+    pub fn message_for_field(&self) -> String {
+        match self {
+            Self::InvalidInput { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Self::InvalidInput {
             field,

@@ -7,10 +7,14 @@ export type FailureCode = ErrorCode | "unreachable";
 export class IpcFailure extends Error {
   override readonly name = "IpcFailure";
   readonly code: FailureCode;
+  /** The input field the engine says the error concerns (e.g. "name", "path"). */
+  readonly field: string | null;
 
-  constructor(code: FailureCode, message: string) {
-    super(message);
+  constructor(code: FailureCode, message: string, field: string | null = null) {
+    // Engine messages start in lower case so they compose in logs; show sentences.
+    super(message.charAt(0).toUpperCase() + message.slice(1));
     this.code = code;
+    this.field = field;
   }
 }
 
@@ -29,7 +33,7 @@ export function unwrap<T>(r: Result<T, IpcError>): T {
   // Tauri itself rejects with a bare string (e.g. an unknown command), which the generated
   // bindings pass through as the "error" value, so do not trust its shape blindly.
   const err: unknown = r.error;
-  if (isIpcError(err)) throw new IpcFailure(err.code, err.message);
+  if (isIpcError(err)) throw new IpcFailure(err.code, err.message, err.field ?? null);
   throw new IpcFailure("internal", typeof err === "string" ? err : JSON.stringify(err));
 }
 

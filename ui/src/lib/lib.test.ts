@@ -10,7 +10,7 @@ describe("unwrap", () => {
 
   it("throws an IpcFailure carrying code and message", () => {
     try {
-      unwrap({ status: "error", error: { code: "not_found", message: "No such destination." } });
+      unwrap({ status: "error", error: { code: "not_found", message: "No such destination.", field: null } });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(IpcFailure);
@@ -23,7 +23,7 @@ describe("unwrap", () => {
   it("copes with a bare string error from Tauri itself", () => {
     expect(() =>
       unwrap({ status: "error", error: "command foo not found" as never }),
-    ).toThrowError(expect.objectContaining({ code: "internal", message: "command foo not found" }));
+    ).toThrowError(expect.objectContaining({ code: "internal", message: "Command foo not found" }));
   });
 });
 

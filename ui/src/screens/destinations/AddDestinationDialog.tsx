@@ -76,10 +76,10 @@ export function AddDestinationDialog({ onClose, onAdded }: AddDestinationDialogP
       onAdded(added);
     } catch (err) {
       const failure = asFailure(err);
-      if (failure.code === "conflict") {
+      if (failure.code === "conflict" || failure.field === "name") {
         setErrors({ name: failure.message });
         nameRef.current?.focus();
-      } else if (failure.code === "invalid_input") {
+      } else if (failure.field === "path" || (failure.code === "invalid_input" && !failure.field)) {
         setErrors({ path: failure.message });
         pathRef.current?.focus();
       } else {

@@ -87,7 +87,7 @@ describe("Destinations screen", () => {
 
   it("shows the engine's error code and message from a failed overview", async () => {
     const backend = installBackend([]);
-    backend.failNext.app_overview = { code: "store", message: "The database is locked." };
+    backend.failNext.app_overview = { code: "store", message: "The database is locked.", field: null };
     render(<App />);
 
     const panel = await screen.findByTestId("destinations-error");
@@ -151,6 +151,7 @@ describe("Destinations screen", () => {
     backend.failNext.add_local_destination = {
       code: "conflict",
       message: "A destination named “Office NAS” already exists.",
+      field: "name",
     };
     render(<App />);
     const { user, dialog } = await openAddForm();
@@ -180,7 +181,8 @@ describe("Destinations screen", () => {
     const backend = installBackend([]);
     backend.failNext.add_local_destination = {
       code: "invalid_input",
-      message: "The folder /mnt/nas does not exist.",
+      message: "/mnt/nas does not exist; create it, or mount the share first",
+      field: "path",
     };
     render(<App />);
     const { user, dialog } = await openAddForm();
@@ -191,16 +193,37 @@ describe("Destinations screen", () => {
     await user.click(submit);
     await waitFor(() =>
       expect(path).toHaveAccessibleDescription(
-        expect.stringContaining("The folder /mnt/nas does not exist."),
+        expect.stringContaining("/mnt/nas does not exist; create it, or mount the share first"),
       ),
     );
 
-    backend.failNext.add_local_destination = { code: "store", message: "Disk full." };
+    backend.failNext.add_local_destination = { code: "store", message: "Disk full.", field: null };
     await user.click(submit);
     const formError = await screen.findByTestId("form-error");
     expect(formError).toHaveTextContent("Disk full.");
     expect(formError).toHaveTextContent("store");
     expect(path).not.toHaveAttribute("aria-invalid");
+  });
+
+  it("puts an engine error about the name next to the Name field, as a sentence", async () => {
+    const backend = installBackend([]);
+    backend.failNext.add_local_destination = {
+      code: "invalid_input",
+      message: "remove the control characters (tabs, line breaks)",
+      field: "name",
+    };
+    render(<App />);
+    const { user, dialog } = await openAddForm();
+    const name = within(dialog).getByLabelText("Name");
+    await user.type(name, "NAS");
+    await user.type(within(dialog).getByLabelText("Folder path"), "/mnt/nas");
+    await user.click(within(dialog).getByRole("button", { name: "Add destination" }));
+    await waitFor(() =>
+      expect(name).toHaveAccessibleDescription(
+        expect.stringContaining("Remove the control characters (tabs, line breaks)"),
+      ),
+    );
+    expect(within(dialog).getByLabelText("Folder path")).not.toHaveAttribute("aria-invalid");
   });
 
   it("closes the form with Escape and returns focus", async () => {
