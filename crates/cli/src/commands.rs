@@ -139,7 +139,8 @@ pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
 
     let rt = runtime()?;
     let cancel = cancel_on_ctrl_c(&rt);
-    let (progress, _rx) = ProgressReporter::new(total);
+    let (progress, rx) = ProgressReporter::new(total);
+    crate::progress::show(&rt, rx, "backing up");
     let report = rt.block_on(run_backup(
         input,
         BackupPlan {
@@ -194,7 +195,8 @@ pub fn restore(args: RestoreArgs, out: &Output) -> Result<(), EngineError> {
     let output = std::path::absolute(&args.output).unwrap_or(args.output.clone());
     let rt = runtime()?;
     let cancel = cancel_on_ctrl_c(&rt);
-    let (progress, _rx) = ProgressReporter::new(None);
+    let (progress, rx) = ProgressReporter::new(None);
+    crate::progress::show(&rt, rx, "restoring");
     let report = rt.block_on(restore_to_file(
         from.destination,
         &object,
@@ -223,7 +225,8 @@ pub fn verify(args: VerifyArgs, out: &Output) -> Result<(), EngineError> {
     let keys = read_keys(&args.keys)?;
     let rt = runtime()?;
     let cancel = cancel_on_ctrl_c(&rt);
-    let (progress, _rx) = ProgressReporter::new(None);
+    let (progress, rx) = ProgressReporter::new(None);
+    crate::progress::show(&rt, rx, "verifying");
     let report = rt.block_on(verify_backup(
         from.destination,
         &object,

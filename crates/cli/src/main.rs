@@ -7,6 +7,7 @@ mod commands;
 mod keys;
 mod location;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 

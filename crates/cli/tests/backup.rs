@@ -340,6 +340,25 @@ fn s3_backup_and_restore_with_only_the_bucket_and_the_kit() {
         .success();
     let info: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(info["storageClass"], "STANDARD_IA");
+    // The manifest stays in STANDARD, readable even when the data is archived.
+    let manifest_class = rt.block_on(async {
+        let s3 = dbackup_storage::S3Destination::new(dbackup_storage::S3Settings {
+            endpoint: Some(endpoint.clone()),
+            region: "us-east-1".into(),
+            bucket: bucket.clone(),
+            prefix: "prod/db1/".into(),
+            force_path_style: true,
+            access_key_id: access.clone(),
+            secret_access_key: secret.clone().into(),
+            storage_class: None,
+            part_size: dbackup_storage::DEFAULT_PART_SIZE,
+            parts_in_flight: 2,
+        });
+        use dbackup_storage::Destination;
+        let key = dbackup_storage::ObjectKey::new(format!("{object}.meta.json")).unwrap();
+        s3.head(&key).await.unwrap().unwrap().storage_class
+    });
+    assert_eq!(manifest_class.as_deref(), Some("STANDARD"));
     let mut restore = fresh.cmd();
     s3(&mut restore);
     restore
