@@ -217,6 +217,47 @@ pub enum DestinationCommand {
         #[arg(long)]
         path: String,
     },
+    /// Add an Amazon S3, Cloudflare R2 or S3-compatible bucket. The secret key is read
+    /// from the environment variable named by --secret-env (never from an argument) and
+    /// kept in the OS keyring.
+    AddS3 {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "aws")]
+        provider: ProviderArg,
+        #[arg(long)]
+        bucket: String,
+        /// AWS region (e.g. us-east-1); for S3-compatible servers, the server's region.
+        #[arg(long, default_value = "")]
+        region: String,
+        /// Folder within the bucket.
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// S3-compatible servers: the URL.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// S3-compatible servers: path-style addressing.
+        #[arg(long)]
+        path_style: bool,
+        /// Cloudflare R2: the account ID.
+        #[arg(long)]
+        account_id: Option<String>,
+        #[arg(long)]
+        access_key_id: String,
+        /// The environment variable holding the secret access key.
+        #[arg(long, default_value = "AWS_SECRET_ACCESS_KEY")]
+        secret_env: String,
+        /// STANDARD, STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE.
+        #[arg(long)]
+        storage_class: Option<String>,
+        /// Server-side encryption: bucket-default, s3 (AES256) or kms.
+        #[arg(long, value_enum, default_value = "bucket-default")]
+        sse: SseArg,
+        #[arg(long)]
+        kms_key_id: Option<String>,
+        #[arg(long)]
+        transfer_acceleration: bool,
+    },
     /// Stop using a destination. The backups stored there are left in place.
     Remove {
         /// The destination's id or name.
@@ -228,4 +269,18 @@ pub enum DestinationCommand {
 pub enum KeyringCommand {
     /// Check that the OS keyring can store, return and remove a secret.
     Check,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ProviderArg {
+    Aws,
+    R2,
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SseArg {
+    BucketDefault,
+    S3,
+    Kms,
 }

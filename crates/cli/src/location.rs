@@ -38,10 +38,8 @@ pub fn resolve(spec: &str, s3: &S3Options) -> Result<NamedDestination, EngineErr
                 format!("{spec:?} is neither a folder path, an s3:// address nor a saved destination; `dbackup destination list` shows the saved ones"),
             )
         })?;
-    Ok(NamedDestination {
-        name: found.name,
-        destination: Arc::new(LocalFolder::new(found.location)),
-    })
+    let (name, destination) = engine.open_destination(&found.id)?;
+    Ok(NamedDestination { name, destination })
 }
 
 fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestination, EngineError> {
@@ -87,6 +85,8 @@ fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestinatio
         storage_class: s3.storage_class.clone(),
         part_size: DEFAULT_PART_SIZE,
         parts_in_flight: DEFAULT_PARTS_IN_FLIGHT,
+        sse: None,
+        accelerate: false,
     };
     Ok(NamedDestination {
         name: spec.to_owned(),

@@ -58,6 +58,67 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
             )?;
             out.value(&added, || format!("added {} ({})\n", added.name, added.id));
         }
+        Command::Destination(DestinationCommand::AddS3 {
+            name,
+            provider,
+            bucket,
+            region,
+            prefix,
+            endpoint,
+            path_style,
+            account_id,
+            access_key_id,
+            secret_env,
+            storage_class,
+            sse,
+            kms_key_id,
+            transfer_acceleration,
+        }) => {
+            let secret_access_key = std::env::var(&secret_env).map_err(|_| {
+                EngineError::invalid(
+                    "secretAccessKey",
+                    format!("set the secret access key in the environment variable {secret_env}"),
+                )
+            })?;
+            use dbackup_engine::s3_destination::{NewS3Destination, S3Provider, SseMode};
+            let added = open_engine()?.add_s3_destination(
+                NewS3Destination {
+                    name,
+                    provider: match provider {
+                        args::ProviderArg::Aws => S3Provider::Aws,
+                        args::ProviderArg::R2 => S3Provider::R2,
+                        args::ProviderArg::Custom => S3Provider::Custom,
+                    },
+                    region,
+                    bucket,
+                    prefix,
+                    endpoint,
+                    path_style,
+                    account_id,
+                    jurisdiction: None,
+                    access_key_id,
+                    secret_access_key,
+                    storage_class,
+                    sse: match sse {
+                        args::SseArg::BucketDefault => SseMode::BucketDefault,
+                        args::SseArg::S3 => SseMode::S3Managed,
+                        args::SseArg::Kms => SseMode::Kms,
+                    },
+                    kms_key_id,
+                    transfer_acceleration,
+                },
+                jiff::Timestamp::now(),
+            )?;
+            for notice in &added.notices {
+                eprintln!("dbackup: note: {notice}");
+            }
+            out.value(&added, || {
+                format!(
+                    "added {} ({}), {}\n",
+                    added.destination.name, added.destination.id, added.destination.location
+                )
+            });
+        }
         Command::Destination(DestinationCommand::Remove { destination }) => {
             let engine = open_engine()?;
             let id = resolve_destination(&engine, &destination)?;

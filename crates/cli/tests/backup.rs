@@ -283,6 +283,8 @@ fn s3_backup_and_restore_with_only_the_bucket_and_the_kit() {
             storage_class: None,
             part_size: dbackup_storage::DEFAULT_PART_SIZE,
             parts_in_flight: 2,
+            sse: None,
+            accelerate: false,
         });
         s3.client()
             .create_bucket()
@@ -353,6 +355,8 @@ fn s3_backup_and_restore_with_only_the_bucket_and_the_kit() {
             storage_class: None,
             part_size: dbackup_storage::DEFAULT_PART_SIZE,
             parts_in_flight: 2,
+            sse: None,
+            accelerate: false,
         });
         use dbackup_storage::Destination;
         let key = dbackup_storage::ObjectKey::new(format!("{object}.meta.json")).unwrap();

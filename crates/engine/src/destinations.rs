@@ -102,7 +102,7 @@ fn validate_folder(path: &str) -> Result<PathBuf, EngineError> {
 }
 
 impl DestinationView {
-    fn from_record(record: DestinationRecord) -> Self {
+    pub(crate) fn from_record(record: DestinationRecord) -> Self {
         let location = match record.kind {
             dbackup_store::DestinationKind::Local => record.config["path"]
                 .as_str()
@@ -111,7 +111,10 @@ impl DestinationView {
             dbackup_store::DestinationKind::S3 => {
                 let bucket = record.config["bucket"].as_str().unwrap_or_default();
                 let prefix = record.config["prefix"].as_str().unwrap_or_default();
-                format!("s3://{bucket}/{prefix}")
+                match record.config["endpoint"].as_str() {
+                    Some(endpoint) => format!("s3://{bucket}/{prefix} at {endpoint}"),
+                    None => format!("s3://{bucket}/{prefix}"),
+                }
             }
         };
         Self {

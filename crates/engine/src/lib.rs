@@ -10,6 +10,7 @@ pub mod keys;
 pub mod manifest;
 mod paths;
 pub mod restore;
+pub mod s3_destination;
 pub mod secrets;
 pub mod transfer;
 

@@ -427,6 +427,8 @@ async fn round_trip_through_s3_multipart() {
         storage_class: None,
         part_size: 5 * 1024 * 1024,
         parts_in_flight: 2,
+        sse: None,
+        accelerate: false,
     });
     s3.client()
         .create_bucket()

@@ -10,7 +10,9 @@ mod s3;
 pub use error::StorageError;
 pub use key::ObjectKey;
 pub use local::LocalFolder;
-pub use s3::{S3Destination, S3Settings, DEFAULT_PARTS_IN_FLIGHT, DEFAULT_PART_SIZE};
+pub use s3::{
+    S3Destination, S3Settings, ServerSideEncryption, DEFAULT_PARTS_IN_FLIGHT, DEFAULT_PART_SIZE,
+};
 
 use async_trait::async_trait;
 use bytes::Bytes;

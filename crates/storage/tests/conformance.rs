@@ -173,6 +173,8 @@ fn settings(server: &TestServer, bucket: &str, prefix: &str) -> S3Settings {
         storage_class: None,
         part_size: 5 * 1024 * 1024,
         parts_in_flight: 2,
+        sse: None,
+        accelerate: false,
     }
 }
 

@@ -1,0 +1,516 @@
+//! Amazon S3, Cloudflare R2 and S3-compatible destinations: the fields of the S3
+//! page, validated before any request; the secret key goes to the OS keyring.
+
+use std::sync::Arc;
+
+use dbackup_storage::{
+    Destination, LocalFolder, S3Destination, S3Settings, ServerSideEncryption,
+    DEFAULT_PARTS_IN_FLIGHT, DEFAULT_PART_SIZE,
+};
+use dbackup_store::NewDestination;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::destinations::{secret_account, validate_name, DestinationView};
+use crate::secrets::Secret;
+use crate::{Engine, EngineError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum S3Provider {
+    Aws,
+    R2,
+    /// Ceph, Garage, Wasabi, Backblaze B2, Hetzner, MinIO...
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum R2Jurisdiction {
+    Default,
+    Eu,
+    Fedramp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SseMode {
+    /// Whatever the bucket does by default.
+    BucketDefault,
+    /// SSE-S3 (AES256).
+    S3Managed,
+    /// SSE-KMS.
+    Kms,
+}
+
+/// The storage classes DBackup offers, with the S3 page's use case and cost hint.
+pub const STORAGE_CLASSES: &[(&str, &str, &str)] = &[
+    ("STANDARD", "Frequent access", "$$$$"),
+    ("STANDARD_IA", "Infrequent access", "$$$"),
+    (
+        "INTELLIGENT_TIERING",
+        "Unknown or changing access",
+        "$$-$$$$",
+    ),
+    ("GLACIER_IR", "Archive, read in milliseconds", "$$"),
+    ("GLACIER", "Archive (hours to retrieve)", "$$"),
+    ("DEEP_ARCHIVE", "Long-term archive (12h+ retrieve)", "$"),
+];
+
+/// R2 accepts only these.
+const R2_CLASSES: &[&str] = &["STANDARD", "STANDARD_IA"];
+
+/// What the store keeps for an S3 destination (no secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct S3DestinationConfig {
+    pub provider: S3Provider,
+    pub region: String,
+    pub bucket: String,
+    /// Normalised: empty, or `a/b/`.
+    pub prefix: String,
+    /// Custom endpoints only; R2's is derived from the account id.
+    pub endpoint: Option<String>,
+    pub path_style: bool,
+    pub account_id: Option<String>,
+    pub jurisdiction: Option<R2Jurisdiction>,
+    pub access_key_id: String,
+    pub storage_class: String,
+    pub sse: SseMode,
+    pub kms_key_id: Option<String>,
+    pub transfer_acceleration: bool,
+}
+
+/// The form for a new S3 destination.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct NewS3Destination {
+    pub name: String,
+    pub provider: S3Provider,
+    pub region: String,
+    pub bucket: String,
+    pub prefix: String,
+    pub endpoint: Option<String>,
+    pub path_style: bool,
+    pub account_id: Option<String>,
+    pub jurisdiction: Option<R2Jurisdiction>,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub storage_class: Option<String>,
+    pub sse: SseMode,
+    pub kms_key_id: Option<String>,
+    pub transfer_acceleration: bool,
+}
+
+/// S3's bucket naming rules, checked before any request is made.
+pub fn validate_bucket(bucket: &str) -> Result<(), EngineError> {
+    let bad = |why: &str| Err(EngineError::invalid("bucket", why.to_owned()));
+    if !(3..=63).contains(&bucket.len()) {
+        return bad("a bucket name has 3 to 63 characters");
+    }
+    if !bucket
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+    {
+        return bad("a bucket name uses only lower-case letters, digits, dots and hyphens (names are case-sensitive: check the exact name)");
+    }
+    let first_last_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if !first_last_ok(bucket.chars().next()) || !first_last_ok(bucket.chars().last()) {
+        return bad("a bucket name starts and ends with a letter or digit");
+    }
+    if bucket.contains("..") || bucket.contains(".-") || bucket.contains("-.") {
+        return bad("a bucket name has no two adjacent dots, nor a dot next to a hyphen");
+    }
+    if bucket.split('.').count() == 4 && bucket.split('.').all(|p| p.parse::<u8>().is_ok()) {
+        return bad("a bucket name is not formatted like an IP address");
+    }
+    if bucket.starts_with("xn--")
+        || bucket.starts_with("sthree-")
+        || bucket.ends_with("-s3alias")
+        || bucket.ends_with("--ol-s3")
+    {
+        return bad(
+            "a bucket name cannot start with xn-- or sthree-, nor end with -s3alias or --ol-s3",
+        );
+    }
+    Ok(())
+}
+
+/// No leading slash, single separators, no `.`/`..`, one trailing slash.
+pub fn normalize_prefix(prefix: &str) -> Result<String, EngineError> {
+    let segments: Vec<&str> = prefix.trim().split('/').filter(|s| !s.is_empty()).collect();
+    if segments.iter().any(|s| *s == "." || *s == "..") {
+        return Err(EngineError::invalid(
+            "prefix",
+            "remove the `.` and `..` parts of the path prefix",
+        ));
+    }
+    if segments
+        .iter()
+        .any(|s| s.chars().any(|c| c.is_control() || c == '\\'))
+    {
+        return Err(EngineError::invalid(
+            "prefix",
+            "the path prefix cannot contain control characters or backslashes",
+        ));
+    }
+    Ok(segments.iter().map(|s| format!("{s}/")).collect())
+}
+
+fn trimmed_key(
+    field: &'static str,
+    value: &str,
+    notices: &mut Vec<String>,
+) -> Result<String, EngineError> {
+    let trimmed = value.trim();
+    if trimmed.len() != value.len() {
+        notices.push(format!("removed spaces around the {field}; pasted keys often carry them, and S3 then rejects the key"));
+    }
+    if trimmed.is_empty() {
+        return Err(EngineError::invalid(field, "required"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn r2_endpoint(account: &str, jurisdiction: R2Jurisdiction) -> String {
+    match jurisdiction {
+        R2Jurisdiction::Default => format!("https://{account}.r2.cloudflarestorage.com"),
+        R2Jurisdiction::Eu => format!("https://{account}.eu.r2.cloudflarestorage.com"),
+        R2Jurisdiction::Fedramp => format!("https://{account}.fedramp.r2.cloudflarestorage.com"),
+    }
+}
+
+/// Validates the form and returns the config to store, the secret, and notices.
+pub fn validate(
+    input: &NewS3Destination,
+) -> Result<(String, S3DestinationConfig, Secret, Vec<String>), EngineError> {
+    let mut notices = Vec::new();
+    let name = validate_name(&input.name)?;
+    let bucket = input.bucket.trim().to_owned();
+    validate_bucket(&bucket)?;
+    let prefix = normalize_prefix(&input.prefix)?;
+    let access_key_id = trimmed_key("accessKeyId", &input.access_key_id, &mut notices)?;
+    let secret = trimmed_key("secretAccessKey", &input.secret_access_key, &mut notices)?;
+    let storage_class = input
+        .storage_class
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .unwrap_or("STANDARD")
+        .to_ascii_uppercase();
+    if !STORAGE_CLASSES.iter().any(|(c, _, _)| *c == storage_class) {
+        return Err(EngineError::invalid(
+            "storageClass",
+            format!("{storage_class} is not a storage class DBackup offers"),
+        ));
+    }
+    let (region, endpoint, path_style, account_id, jurisdiction) = match input.provider {
+        S3Provider::Aws => {
+            let region = input.region.trim().to_owned();
+            if region.is_empty()
+                || !region
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                return Err(EngineError::invalid(
+                    "region",
+                    "give the bucket's AWS region, e.g. us-east-1",
+                ));
+            }
+            (region, None, false, None, None)
+        }
+        S3Provider::R2 => {
+            let account = input
+                .account_id
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or_default();
+            if account.len() != 32 || !account.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(EngineError::invalid("accountId", "the Cloudflare account ID is 32 hexadecimal characters (Cloudflare dashboard, R2 overview)"));
+            }
+            if !R2_CLASSES.contains(&storage_class.as_str()) {
+                return Err(EngineError::invalid(
+                    "storageClass",
+                    "R2 accepts only STANDARD and STANDARD_IA",
+                ));
+            }
+            if input.sse != SseMode::BucketDefault {
+                return Err(EngineError::invalid(
+                    "sse",
+                    "R2 always encrypts at rest and does not take SSE options",
+                ));
+            }
+            (
+                "auto".to_owned(),
+                None,
+                true,
+                Some(account.to_ascii_lowercase()),
+                Some(input.jurisdiction.unwrap_or(R2Jurisdiction::Default)),
+            )
+        }
+        S3Provider::Custom => {
+            let endpoint = input.endpoint.as_deref().map(str::trim).unwrap_or_default();
+            if !(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+                || endpoint.len() < 10
+            {
+                return Err(EngineError::invalid(
+                    "endpoint",
+                    "give the server's URL, e.g. https://s3.eu-central-003.backblazeb2.com",
+                ));
+            }
+            let region = input.region.trim();
+            let region = if region.is_empty() {
+                "us-east-1"
+            } else {
+                region
+            };
+            (
+                region.to_owned(),
+                Some(endpoint.trim_end_matches('/').to_owned()),
+                input.path_style,
+                None,
+                None,
+            )
+        }
+    };
+    if input.transfer_acceleration && input.provider != S3Provider::Aws {
+        return Err(EngineError::invalid(
+            "transferAcceleration",
+            "Transfer Acceleration exists only on Amazon S3",
+        ));
+    }
+    let kms_key_id = match input.sse {
+        SseMode::Kms => input
+            .kms_key_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned),
+        _ => None,
+    };
+    let config = S3DestinationConfig {
+        provider: input.provider,
+        region,
+        bucket,
+        prefix,
+        endpoint,
+        path_style,
+        account_id,
+        jurisdiction,
+        access_key_id,
+        storage_class,
+        sse: input.sse,
+        kms_key_id,
+        transfer_acceleration: input.transfer_acceleration,
+    };
+    Ok((name, config, Secret::from(secret), notices))
+}
+
+/// The S3 client settings for a stored config and its secret.
+pub fn settings(config: &S3DestinationConfig, secret: Secret) -> S3Settings {
+    let endpoint = match (config.provider, &config.account_id) {
+        (S3Provider::R2, Some(account)) => Some(r2_endpoint(
+            account,
+            config.jurisdiction.unwrap_or(R2Jurisdiction::Default),
+        )),
+        _ => config.endpoint.clone(),
+    };
+    S3Settings {
+        endpoint,
+        region: config.region.clone(),
+        bucket: config.bucket.clone(),
+        prefix: config.prefix.clone(),
+        force_path_style: config.path_style,
+        access_key_id: config.access_key_id.clone(),
+        secret_access_key: secret,
+        storage_class: (config.storage_class != "STANDARD").then(|| config.storage_class.clone()),
+        part_size: DEFAULT_PART_SIZE,
+        parts_in_flight: DEFAULT_PARTS_IN_FLIGHT,
+        sse: match config.sse {
+            SseMode::BucketDefault => None,
+            SseMode::S3Managed => Some(ServerSideEncryption::S3Managed),
+            SseMode::Kms => Some(ServerSideEncryption::Kms {
+                key_id: config.kms_key_id.clone(),
+            }),
+        },
+        accelerate: config.transfer_acceleration,
+    }
+}
+
+/// What adding an S3 destination returns: the destination and notices to show.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AddedDestination {
+    pub destination: DestinationView,
+    pub notices: Vec<String>,
+}
+
+impl Engine {
+    /// Adds an S3 destination; its secret key goes to the OS keyring.
+    pub fn add_s3_destination(
+        &self,
+        input: NewS3Destination,
+        now: Timestamp,
+    ) -> Result<AddedDestination, EngineError> {
+        let (name, config, secret, notices) = validate(&input)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let config_json = serde_json::to_value(&config).map_err(|e| EngineError::Internal {
+            detail: format!("cannot encode the destination: {e}"),
+        })?;
+        // Keyring first, so a stored destination always has its secret.
+        self.keyring.set(&secret_account(&id), &secret)?;
+        let record = self.store().insert_destination(
+            &NewDestination {
+                id: id.clone(),
+                name,
+                kind: dbackup_store::DestinationKind::S3,
+                config: config_json,
+            },
+            now,
+        );
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = self.keyring.delete(&secret_account(&id));
+                return Err(e.into());
+            }
+        };
+        tracing::info!(id = %record.id, name = %record.name, bucket = %config.bucket, "added an S3 destination");
+        Ok(AddedDestination {
+            destination: DestinationView::from_record(record),
+            notices,
+        })
+    }
+
+    /// A saved destination, ready to use (its secret read from the keyring).
+    pub fn open_destination(
+        &self,
+        id: &str,
+    ) -> Result<(String, Arc<dyn Destination>), EngineError> {
+        let record = self.store().destination(id)?;
+        match record.kind {
+            dbackup_store::DestinationKind::Local => {
+                let path = record.config["path"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                Ok((record.name, Arc::new(LocalFolder::new(path))))
+            }
+            dbackup_store::DestinationKind::S3 => {
+                let config: S3DestinationConfig =
+                    serde_json::from_value(record.config).map_err(|e| {
+                        dbackup_store::StoreError::Corrupt {
+                            what: "destination",
+                            id: id.to_owned(),
+                            reason: e.to_string(),
+                        }
+                    })?;
+                let secret = self.keyring.get(&secret_account(id))?;
+                Ok((
+                    record.name,
+                    Arc::new(S3Destination::new(settings(&config, secret))),
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_rules() {
+        for ok in ["my-backup-bucket", "abc", "a.b-c1", &"a".repeat(63)] {
+            assert!(validate_bucket(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "My-Bucket",
+            "-abc",
+            "abc-",
+            "a..b",
+            "a.-b",
+            "192.168.5.4",
+            "xn--abc",
+            "abc-s3alias",
+            "a_b",
+            &"a".repeat(64),
+        ] {
+            assert!(validate_bucket(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn prefixes_are_normalised() {
+        assert_eq!(normalize_prefix("").unwrap(), "");
+        assert_eq!(normalize_prefix("/backups").unwrap(), "backups/");
+        assert_eq!(normalize_prefix(" backups//db/ ").unwrap(), "backups/db/");
+        assert!(normalize_prefix("a/../b").is_err());
+    }
+
+    fn form() -> NewS3Destination {
+        NewS3Destination {
+            name: "AWS".into(),
+            provider: S3Provider::Aws,
+            region: "eu-west-1".into(),
+            bucket: "my-backup-bucket".into(),
+            prefix: "/backups".into(),
+            endpoint: None,
+            path_style: false,
+            account_id: None,
+            jurisdiction: None,
+            access_key_id: " AKIAEXAMPLE ".into(),
+            secret_access_key: "secret".into(),
+            storage_class: None,
+            sse: SseMode::S3Managed,
+            kms_key_id: None,
+            transfer_acceleration: false,
+        }
+    }
+
+    #[test]
+    fn forms_validate_per_provider() {
+        let (_, config, _, notices) = validate(&form()).unwrap();
+        assert_eq!(config.prefix, "backups/");
+        assert_eq!(config.access_key_id, "AKIAEXAMPLE");
+        assert_eq!(config.storage_class, "STANDARD");
+        assert_eq!(notices.len(), 1, "{notices:?}");
+
+        let mut r2 = form();
+        r2.provider = S3Provider::R2;
+        r2.sse = SseMode::BucketDefault;
+        r2.account_id = Some("0123456789abcdef0123456789ABCDEF".into());
+        r2.jurisdiction = Some(R2Jurisdiction::Eu);
+        let (_, config, secret, _) = validate(&r2).unwrap();
+        assert_eq!(config.region, "auto");
+        let s = settings(&config, secret);
+        assert_eq!(
+            s.endpoint.as_deref(),
+            Some("https://0123456789abcdef0123456789abcdef.eu.r2.cloudflarestorage.com")
+        );
+        r2.storage_class = Some("GLACIER".into());
+        assert!(validate(&r2)
+            .unwrap_err()
+            .to_string()
+            .contains("R2 accepts only"));
+
+        let mut custom = form();
+        custom.provider = S3Provider::Custom;
+        custom.endpoint = Some("ceph.local".into());
+        assert_eq!(validate(&custom).unwrap_err().field(), Some("endpoint"));
+        custom.endpoint = Some("http://127.0.0.1:7480/".into());
+        custom.transfer_acceleration = true;
+        assert_eq!(
+            validate(&custom).unwrap_err().field(),
+            Some("transferAcceleration")
+        );
+
+        let mut bad = form();
+        bad.bucket = "Bad_Bucket".into();
+        assert_eq!(validate(&bad).unwrap_err().field(), Some("bucket"));
+        bad = form();
+        bad.secret_access_key = "   ".into();
+        assert_eq!(validate(&bad).unwrap_err().field(), Some("secretAccessKey"));
+    }
+}
