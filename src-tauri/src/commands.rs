@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use dbackup_engine::s3_destination::{AddedDestination, NewS3Destination};
 use dbackup_engine::{AppOverview, DestinationView, Engine, EngineError, NewLocalDestination};
 use tauri::State;
 
@@ -50,4 +51,18 @@ pub async fn add_local_destination(
 #[specta::specta]
 pub async fn remove_destination(engine: Shared<'_>, id: String) -> Result<(), IpcError> {
     blocking(&engine, move |e| e.remove_destination(&id)).await
+}
+
+/// Adds an Amazon S3, Cloudflare R2 or S3-compatible destination; the secret key goes
+/// to the OS keyring and never comes back over IPC.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_s3_destination(
+    engine: Shared<'_>,
+    input: NewS3Destination,
+) -> Result<AddedDestination, IpcError> {
+    blocking(&engine, move |e| {
+        e.add_s3_destination(input, jiff::Timestamp::now())
+    })
+    .await
 }

@@ -20,6 +20,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::app_overview,
         commands::list_destinations,
         commands::add_local_destination,
+        commands::add_s3_destination,
         commands::remove_destination,
     ])
 }

@@ -33,6 +33,18 @@ async addLocalDestination(input: NewLocalDestination) : Promise<Result<Destinati
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Adds an Amazon S3, Cloudflare R2 or S3-compatible destination; the secret key goes
+ * to the OS keyring and never comes back over IPC.
+ */
+async addS3Destination(input: NewS3Destination) : Promise<Result<AddedDestination, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_s3_destination", { input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async removeDestination(id: string) : Promise<Result<null, IpcError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("remove_destination", { id }) };
@@ -53,6 +65,10 @@ async removeDestination(id: string) : Promise<Result<null, IpcError>> {
 
 /** user-defined types **/
 
+/**
+ * What adding an S3 destination returns: the destination and notices to show.
+ */
+export type AddedDestination = { destination: DestinationView; notices: string[] }
 /**
  * What the first screen (and `dbackup status`) shows.
  */
@@ -116,6 +132,29 @@ export type IpcError = { code: ErrorCode; message: string;
  */
 field: string | null }
 export type NewLocalDestination = { name: string; path: string }
+/**
+ * The form for a new S3 destination.
+ */
+export type NewS3Destination = { name: string; provider: S3Provider; region: string; bucket: string; prefix: string; endpoint: string | null; pathStyle: boolean; accountId: string | null; jurisdiction: R2Jurisdiction | null; accessKeyId: string; secretAccessKey: string; storageClass: string | null; sse: SseMode; kmsKeyId: string | null; transferAcceleration: boolean }
+export type R2Jurisdiction = "default" | "eu" | "fedramp"
+export type S3Provider = "aws" | "r2" | 
+/**
+ * Ceph, Garage, Wasabi, Backblaze B2, Hetzner, MinIO...
+ */
+"custom"
+export type SseMode = 
+/**
+ * Whatever the bucket does by default.
+ */
+"bucket_default" | 
+/**
+ * SSE-S3 (AES256).
+ */
+"s3_managed" | 
+/**
+ * SSE-KMS.
+ */
+"kms"
 
 /** tauri-specta globals **/
 
