@@ -258,6 +258,11 @@ pub enum DestinationCommand {
         #[arg(long)]
         transfer_acceleration: bool,
     },
+    /// Test a saved destination: each action backups need, and the bucket's settings.
+    Test {
+        /// The destination's id or name.
+        destination: String,
+    },
     /// Stop using a destination. The backups stored there are left in place.
     Remove {
         /// The destination's id or name.

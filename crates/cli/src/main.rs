@@ -119,6 +119,28 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
                 )
             });
         }
+        Command::Destination(DestinationCommand::Test { destination }) => {
+            let engine = open_engine()?;
+            let id = resolve_destination(&engine, &destination)?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| EngineError::Internal {
+                    detail: e.to_string(),
+                })?;
+            let report = rt.block_on(engine.test_destination(&id, jiff::Timestamp::now()))?;
+            out.value(&report, || output::probe_report(&report));
+            if !report.all_ok() {
+                return Err(EngineError::Storage(
+                    dbackup_storage::StorageError::Service {
+                        destination,
+                        operation: "the connection test".into(),
+                        code: "ConnectionTestFailed".into(),
+                        message: "see the actions above".into(),
+                    },
+                ));
+            }
+        }
         Command::Destination(DestinationCommand::Remove { destination }) => {
             let engine = open_engine()?;
             let id = resolve_destination(&engine, &destination)?;

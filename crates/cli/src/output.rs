@@ -93,3 +93,53 @@ pub fn key_profiles_table(list: &[KeyProfileView]) -> String {
     }
     out
 }
+
+pub fn probe_report(r: &dbackup_storage::probe::ProbeReport) -> String {
+    use dbackup_storage::probe::Outcome;
+    let mut out = String::new();
+    for a in &r.actions {
+        let mark = match a.outcome {
+            Outcome::Ok => "ok     ",
+            Outcome::Denied => "DENIED ",
+            Outcome::Failed => "FAILED ",
+            Outcome::Skipped => "skipped",
+        };
+        out.push_str(&format!("{mark}  {}\n", a.action));
+        if let Some(d) = &a.detail {
+            out.push_str(&format!("         {d}\n"));
+        }
+    }
+    let opt = |v: &Option<String>| {
+        v.clone()
+            .unwrap_or_else(|| "unknown (not permitted or not supported)".into())
+    };
+    if let Some(region) = &r.bucket_region {
+        out.push_str(&format!("bucket region: {region}\n"));
+    }
+    if let Some(m) = &r.region_mismatch {
+        out.push_str(&format!("REGION MISMATCH: {m}\n"));
+    }
+    if !r.iam_policy.is_empty() {
+        out.push_str(&format!(
+            "versioning: {}\ndefault encryption: {}\n",
+            opt(&r.versioning),
+            opt(&r.default_encryption)
+        ));
+        if r.stale_uploads_aborted > 0 {
+            out.push_str(&format!(
+                "aborted {} incomplete uploads older than a day\n",
+                r.stale_uploads_aborted
+            ));
+        }
+    }
+    for w in &r.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    if !r.iam_policy.is_empty() {
+        out.push_str(&format!(
+            "\nMinimal IAM policy for this bucket and prefix:\n{}\n",
+            r.iam_policy
+        ));
+    }
+    out
+}

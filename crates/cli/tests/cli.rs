@@ -94,6 +94,14 @@ fn add_list_remove_a_local_destination() {
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["location"], nas.to_str().unwrap());
 
+    env.cmd()
+        .args(["destination", "test", "NAS"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok       write"))
+        .stdout(predicate::str::contains("ok       delete"));
+    assert_eq!(std::fs::read_dir(&nas).unwrap().count(), 0, "the probe file was left behind");
+
     // Same name again: a conflict, exit 2, nothing added.
     let out = env
         .cmd()

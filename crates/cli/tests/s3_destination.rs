@@ -126,6 +126,15 @@ fn saved_s3_destination_keeps_its_secret_only_in_the_keyring() {
             "s3://{bucket}/laptop/db/"
         )));
 
+    // Test connection: the four actions of the minimal policy, and the policy itself.
+    cmd()
+        .args(["destination", "test", "Ceph"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok       s3:PutObject"))
+        .stdout(predicate::str::contains("ok       s3:DeleteObject"))
+        .stdout(predicate::str::contains(format!("arn:aws:s3:::{bucket}/laptop/db/*")));
+
     // The secret is in the keyring, not in the state database.
     let db = std::fs::read(dir.path().join("data/dbackup.sqlite")).unwrap();
     let wal = std::fs::read(dir.path().join("data/dbackup.sqlite-wal")).unwrap_or_default();

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use dbackup_storage::probe::ProbeReport;
 use dbackup_storage::{
     Destination, LocalFolder, S3Destination, S3Settings, ServerSideEncryption,
     DEFAULT_PARTS_IN_FLIGHT, DEFAULT_PART_SIZE,
@@ -382,6 +383,33 @@ impl Engine {
         })
     }
 
+    /// "Test connection": for S3, each IAM action of the minimal policy on a probe
+    /// object within the prefix, the bucket's region and configuration, and stale
+    /// incomplete uploads aborted; for folders, write, read, list and delete.
+    pub async fn test_destination(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<ProbeReport, EngineError> {
+        let record = self.store().destination(id)?;
+        if record.kind == dbackup_store::DestinationKind::S3 {
+            let config: S3DestinationConfig =
+                serde_json::from_value(record.config).map_err(|e| {
+                    dbackup_store::StoreError::Corrupt {
+                        what: "destination",
+                        id: id.to_owned(),
+                        reason: e.to_string(),
+                    }
+                })?;
+            let secret = self.keyring.get(&secret_account(id))?;
+            return Ok(S3Destination::new(settings(&config, secret))
+                .probe(now)
+                .await);
+        }
+        let (_, destination) = self.open_destination(id)?;
+        Ok(probe_folder(destination.as_ref()).await)
+    }
+
     /// A saved destination, ready to use (its secret read from the keyring).
     pub fn open_destination(
         &self,
@@ -412,6 +440,91 @@ impl Engine {
                 ))
             }
         }
+    }
+}
+
+async fn probe_folder(destination: &dyn Destination) -> ProbeReport {
+    use dbackup_storage::probe::{ActionCheck, Outcome};
+    let check =
+        |action: &'static str, result: Result<(), dbackup_storage::StorageError>| match result {
+            Ok(()) => ActionCheck {
+                action,
+                outcome: Outcome::Ok,
+                detail: None,
+            },
+            Err(e) => ActionCheck {
+                action,
+                outcome: Outcome::Failed,
+                detail: Some(e.to_string()),
+            },
+        };
+    let key =
+        match dbackup_storage::ObjectKey::new(format!(".dbackup-probe-{}", uuid::Uuid::new_v4())) {
+            Ok(k) => k,
+            Err(e) => {
+                return ProbeReport {
+                    actions: vec![check("write", Err(e))],
+                    bucket_region: None,
+                    region_mismatch: None,
+                    versioning: None,
+                    default_encryption: None,
+                    public_access_blocked: None,
+                    warnings: Vec::new(),
+                    stale_uploads_aborted: 0,
+                    iam_policy: String::new(),
+                }
+            }
+        };
+    let body = bytes::Bytes::from_static(b"DBackup connection test; safe to delete.");
+    let write = destination.put(&key, body.clone()).await;
+    let wrote = write.is_ok();
+    let mut actions = vec![check("write", write)];
+    let read = if wrote {
+        destination.get(&key).await.and_then(|b| {
+            if b == body {
+                Ok(())
+            } else {
+                Err(dbackup_storage::StorageError::Io {
+                    operation: "read back",
+                    path: key.to_string().into(),
+                    source: std::io::Error::other(
+                        "the file read back differs from what was written",
+                    ),
+                })
+            }
+        })
+    } else {
+        Ok(())
+    };
+    actions.push(if wrote {
+        check("read", read)
+    } else {
+        ActionCheck {
+            action: "read",
+            outcome: Outcome::Skipped,
+            detail: None,
+        }
+    });
+    actions.push(check("list", destination.list("").await.map(|_| ())));
+    actions.push(if wrote {
+        check("delete", destination.delete(&key).await)
+    } else {
+        ActionCheck {
+            action: "delete",
+            outcome: Outcome::Skipped,
+            detail: None,
+        }
+    });
+    ProbeReport {
+        actions,
+        bucket_region: None,
+        region_mismatch: None,
+        versioning: None,
+        default_encryption: None,
+        public_access_blocked: None,
+        warnings: Vec::new(),
+        stale_uploads_aborted: 0,
+        iam_policy: String::new(),
     }
 }
 

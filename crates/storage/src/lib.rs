@@ -5,6 +5,7 @@
 mod error;
 mod key;
 mod local;
+pub mod probe;
 mod s3;
 
 pub use error::StorageError;

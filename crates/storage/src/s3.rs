@@ -203,7 +203,7 @@ fn describe(settings: &S3Settings) -> String {
     }
 }
 
-fn map_sdk_error<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+pub(crate) fn map_sdk_error<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
     settings: &S3Settings,
     operation: &str,
     action: &'static str,

@@ -307,3 +307,91 @@ async fn unreachable_endpoint_says_so() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn s3_connection_test_reports_each_action_and_the_bucket() {
+    let Some(server) = test_server() else { return };
+    let bucket = fresh_bucket(&server, "probe").await;
+    let dest = S3Destination::new(settings(&server, &bucket, "team/db/"));
+    // An upload left by a "crash": started, never completed.
+    let started = dest
+        .client()
+        .create_multipart_upload()
+        .bucket(&bucket)
+        .key("team/db/crashed.dbk")
+        .send()
+        .await
+        .unwrap();
+    assert!(started.upload_id().is_some());
+
+    let now = jiff::Timestamp::now();
+    let report = dest.probe(now).await;
+    assert!(report.all_ok(), "{report:#?}");
+    let actions: Vec<_> = report.actions.iter().map(|a| a.action).collect();
+    assert_eq!(
+        actions,
+        [
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:ListBucket",
+            "s3:DeleteObject"
+        ]
+    );
+    assert_eq!(report.versioning.as_deref(), Some("Disabled"));
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("versioning is off")),
+        "{:?}",
+        report.warnings
+    );
+    assert!(report
+        .iam_policy
+        .contains(&format!("arn:aws:s3:::{bucket}/team/db/*")));
+    // A fresh incomplete upload is not stale yet; the probe left no object behind.
+    assert_eq!(report.stale_uploads_aborted, 0);
+    assert!(dest.list("").await.unwrap().is_empty());
+    // A day and a bit later it is, and it is aborted.
+    let later = now + jiff::SignedDuration::from_hours(25);
+    assert_eq!(dest.abort_stale_uploads(later).await.unwrap(), 1);
+    let left = dest
+        .client()
+        .list_multipart_uploads()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(left.uploads().is_empty());
+
+    // Another user with no rights on this bucket: every action denied, by name.
+    let (Ok(access2), Ok(secret2)) = (
+        std::env::var("DBACKUP_TEST_S3_USER2_ACCESS_KEY"),
+        std::env::var("DBACKUP_TEST_S3_USER2_SECRET_KEY"),
+    ) else {
+        panic!("the test server should export DBACKUP_TEST_S3_USER2_ACCESS_KEY/SECRET_KEY");
+    };
+    let mut other = settings(&server, &bucket, "team/db/");
+    other.access_key_id = access2;
+    other.secret_access_key = secret2.into();
+    let report = S3Destination::new(other).probe(now).await;
+    assert!(!report.all_ok());
+    let put = &report.actions[0];
+    assert_eq!(
+        put.outcome,
+        dbackup_storage::probe::Outcome::Denied,
+        "{report:#?}"
+    );
+    assert!(
+        put.detail.as_deref().unwrap().contains("s3:PutObject"),
+        "{put:?}"
+    );
+    assert_eq!(
+        report.actions[1].outcome,
+        dbackup_storage::probe::Outcome::Skipped
+    );
+    assert_eq!(
+        report.actions[2].outcome,
+        dbackup_storage::probe::Outcome::Denied
+    );
+}

@@ -1,0 +1,354 @@
+//! "Test connection" for an S3 destination: each IAM action of the minimal policy
+//! tried within the prefix on a small probe object, the bucket's real region, and
+//! what the bucket's configuration means for backups.
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
+use serde::Serialize;
+
+use crate::s3::S3Destination;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    Denied,
+    Failed,
+    /// Not tried because an earlier step failed.
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionCheck {
+    /// The IAM action, e.g. `s3:PutObject`.
+    pub action: &'static str,
+    pub outcome: Outcome,
+    /// The error, mapped to what to do, when it did not work.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeReport {
+    pub actions: Vec<ActionCheck>,
+    /// The bucket's region as the server reports it, when it does.
+    pub bucket_region: Option<String>,
+    /// Set when the configured region differs from the bucket's.
+    pub region_mismatch: Option<String>,
+    /// `Enabled`, `Suspended`, `Disabled` (never enabled), or `None` when not readable.
+    pub versioning: Option<String>,
+    /// The default encryption algorithm, when readable.
+    pub default_encryption: Option<String>,
+    /// Whether all four public-access blocks are on, when readable.
+    pub public_access_blocked: Option<bool>,
+    /// Problems and advice, in words.
+    pub warnings: Vec<String>,
+    /// Incomplete multipart uploads older than a day found under the prefix and aborted.
+    pub stale_uploads_aborted: usize,
+    /// The minimal IAM policy for this bucket and prefix, ready to copy.
+    pub iam_policy: String,
+}
+
+impl ProbeReport {
+    pub fn all_ok(&self) -> bool {
+        self.actions.iter().all(|a| a.outcome == Outcome::Ok)
+    }
+}
+
+/// The page's minimal IAM policy, scoped to the bucket and prefix.
+pub fn iam_policy(bucket: &str, prefix: &str) -> String {
+    let objects = format!("arn:aws:s3:::{bucket}/{prefix}*");
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket"],
+            "Resource": [format!("arn:aws:s3:::{bucket}"), objects]
+        }]
+    });
+    serde_json::to_string_pretty(&policy).unwrap_or_default()
+}
+
+fn check(action: &'static str, result: Result<(), crate::StorageError>) -> ActionCheck {
+    match result {
+        Ok(()) => ActionCheck {
+            action,
+            outcome: Outcome::Ok,
+            detail: None,
+        },
+        Err(e) => ActionCheck {
+            action,
+            outcome: if matches!(e, crate::StorageError::AccessDenied { .. }) {
+                Outcome::Denied
+            } else {
+                Outcome::Failed
+            },
+            detail: Some(e.to_string()),
+        },
+    }
+}
+
+impl S3Destination {
+    /// Runs the connection test. `now` decides which incomplete uploads are stale.
+    pub async fn probe(&self, now: jiff::Timestamp) -> ProbeReport {
+        let settings = self.settings();
+        let bucket = settings.bucket.clone();
+        let prefix = settings.prefix.clone();
+        let client = self.client();
+        let mut warnings = Vec::new();
+
+        // Region first: a wrong region makes everything else fail confusingly.
+        let mut bucket_region = None;
+        match client.head_bucket().bucket(&bucket).send().await {
+            Ok(out) => bucket_region = out.bucket_region().map(str::to_owned),
+            Err(e) => {
+                if let Some(raw) = e.raw_response() {
+                    bucket_region = raw.headers().get("x-amz-bucket-region").map(str::to_owned);
+                }
+            }
+        }
+        let region_mismatch = match &bucket_region {
+            Some(actual) if settings.endpoint.is_none() && *actual != settings.region => {
+                Some(format!(
+                    "the bucket is in {actual}, not {}: set the region to {actual}",
+                    settings.region
+                ))
+            }
+            _ => None,
+        };
+
+        let probe_name = format!(".dbackup-probe-{}", uuid::Uuid::new_v4());
+        let key = format!("{prefix}{probe_name}");
+        let body = b"DBackup connection test; safe to delete.".to_vec();
+        let put = client
+            .put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.map_probe_err("PutObject", "writing a probe object", e));
+        let put_ok = put.is_ok();
+        let mut actions = vec![check("s3:PutObject", put)];
+        if put_ok {
+            let get = match client.get_object().bucket(&bucket).key(&key).send().await {
+                Ok(out) => match out.body.collect().await.map(|d| d.into_bytes()) {
+                    Ok(data) if data.as_ref() == body.as_slice() => Ok(()),
+                    Ok(_) => Err(crate::StorageError::Service {
+                        destination: bucket.clone(),
+                        operation: "reading the probe object".into(),
+                        code: "ContentMismatch".into(),
+                        message: "the server returned other bytes than were written".into(),
+                    }),
+                    Err(e) => Err(crate::StorageError::Unreachable {
+                        endpoint: bucket.clone(),
+                        detail: e.to_string(),
+                    }),
+                },
+                Err(e) => Err(self.map_probe_err("GetObject", "reading the probe object", e)),
+            };
+            actions.push(check("s3:GetObject", get));
+        } else {
+            actions.push(ActionCheck {
+                action: "s3:GetObject",
+                outcome: Outcome::Skipped,
+                detail: None,
+            });
+        }
+        let list = client
+            .list_objects_v2()
+            .bucket(&bucket)
+            .prefix(&prefix)
+            .max_keys(5)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.map_probe_err("ListBucket", "listing the prefix", e));
+        actions.push(check("s3:ListBucket", list));
+        if put_ok {
+            let delete = client
+                .delete_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| self.map_probe_err("DeleteObject", "deleting the probe object", e));
+            if delete.is_err() {
+                warnings.push(format!(
+                    "the probe object {key} could not be deleted; remove it by hand"
+                ));
+            }
+            actions.push(check("s3:DeleteObject", delete));
+        } else {
+            actions.push(ActionCheck {
+                action: "s3:DeleteObject",
+                outcome: Outcome::Skipped,
+                detail: None,
+            });
+        }
+
+        let versioning = match client.get_bucket_versioning().bucket(&bucket).send().await {
+            Ok(out) => Some(
+                out.status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_else(|| "Disabled".into()),
+            ),
+            Err(_) => None,
+        };
+        if versioning.as_deref() == Some("Disabled") || versioning.as_deref() == Some("Suspended") {
+            warnings.push(
+                "versioning is off: enable it so an accidental or malicious delete can be undone"
+                    .into(),
+            );
+        }
+        let default_encryption = match client.get_bucket_encryption().bucket(&bucket).send().await {
+            Ok(out) => out
+                .server_side_encryption_configuration()
+                .and_then(|c| c.rules().first())
+                .and_then(|r| r.apply_server_side_encryption_by_default())
+                .map(|d| d.sse_algorithm().as_str().to_owned()),
+            Err(_) => None,
+        };
+        let public_access_blocked = match client
+            .get_public_access_block()
+            .bucket(&bucket)
+            .send()
+            .await
+        {
+            Ok(out) => out.public_access_block_configuration().map(|c| {
+                c.block_public_acls() == Some(true)
+                    && c.ignore_public_acls() == Some(true)
+                    && c.block_public_policy() == Some(true)
+                    && c.restrict_public_buckets() == Some(true)
+            }),
+            Err(_) => None,
+        };
+        if public_access_blocked == Some(false) {
+            warnings.push(
+                "public access is not fully blocked on this bucket: turn on Block Public Access"
+                    .into(),
+            );
+        }
+        if let Ok(out) = client
+            .get_bucket_lifecycle_configuration()
+            .bucket(&bucket)
+            .send()
+            .await
+        {
+            for rule in out.rules() {
+                // A rule without a filter prefix applies to the whole bucket.
+                let rule_prefix = rule.filter().and_then(|f| f.prefix()).unwrap_or("");
+                let touches = prefix.starts_with(rule_prefix) || rule_prefix.starts_with(&prefix);
+                let to_glacier = rule.transitions().iter().any(|t| {
+                    t.storage_class()
+                        .is_some_and(|c| matches!(c.as_str(), "GLACIER" | "DEEP_ARCHIVE"))
+                });
+                if touches && to_glacier {
+                    warnings.push(format!(
+                        "the lifecycle rule {:?} moves backups under this prefix to Glacier: restores then need hours and DBackup's retention may not delete them cheaply. Let DBackup's retention and storage class manage them instead",
+                        rule.id().unwrap_or("(unnamed)")
+                    ));
+                }
+            }
+        }
+
+        let stale_uploads_aborted = self.abort_stale_uploads(now).await.unwrap_or(0);
+        ProbeReport {
+            actions,
+            bucket_region,
+            region_mismatch,
+            versioning,
+            default_encryption,
+            public_access_blocked,
+            warnings,
+            stale_uploads_aborted,
+            iam_policy: iam_policy(&bucket, &prefix),
+        }
+    }
+
+    /// Aborts incomplete multipart uploads under the prefix started more than a day
+    /// before `now` (left by crashes; they cost money and are never visible).
+    pub async fn abort_stale_uploads(
+        &self,
+        now: jiff::Timestamp,
+    ) -> Result<usize, crate::StorageError> {
+        let settings = self.settings();
+        let cutoff = now.as_second() - 24 * 3600;
+        let mut aborted = 0;
+        let mut key_marker: Option<String> = None;
+        let mut upload_marker: Option<String> = None;
+        loop {
+            let page = self
+                .client()
+                .list_multipart_uploads()
+                .bucket(&settings.bucket)
+                .prefix(&settings.prefix)
+                .set_key_marker(key_marker.clone())
+                .set_upload_id_marker(upload_marker.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    self.map_probe_err(
+                        "ListBucketMultipartUploads",
+                        "listing incomplete uploads",
+                        e,
+                    )
+                })?;
+            for upload in page.uploads() {
+                let started = upload.initiated().map(|t| t.secs()).unwrap_or(i64::MAX);
+                if started < cutoff {
+                    if let (Some(key), Some(id)) = (upload.key(), upload.upload_id()) {
+                        self.client()
+                            .abort_multipart_upload()
+                            .bucket(&settings.bucket)
+                            .key(key)
+                            .upload_id(id)
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                self.map_probe_err(
+                                    "AbortMultipartUpload",
+                                    "aborting a stale upload",
+                                    e,
+                                )
+                            })?;
+                        aborted += 1;
+                    }
+                }
+            }
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            upload_marker = page.next_upload_id_marker().map(str::to_owned);
+        }
+        Ok(aborted)
+    }
+
+    fn map_probe_err<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+        &self,
+        action: &'static str,
+        operation: &str,
+        err: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    ) -> crate::StorageError {
+        crate::s3::map_sdk_error(self.settings(), operation, action, err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_is_scoped_to_the_prefix() {
+        let p: serde_json::Value =
+            serde_json::from_str(&iam_policy("my-backup-bucket", "backups/")).unwrap();
+        let s = &p["Statement"][0];
+        assert_eq!(s["Resource"][0], "arn:aws:s3:::my-backup-bucket");
+        assert_eq!(s["Resource"][1], "arn:aws:s3:::my-backup-bucket/backups/*");
+        assert_eq!(s["Action"].as_array().unwrap().len(), 4);
+    }
+}
