@@ -100,7 +100,11 @@ fn add_list_remove_a_local_destination() {
         .success()
         .stdout(predicate::str::contains("ok       write"))
         .stdout(predicate::str::contains("ok       delete"));
-    assert_eq!(std::fs::read_dir(&nas).unwrap().count(), 0, "the probe file was left behind");
+    assert_eq!(
+        std::fs::read_dir(&nas).unwrap().count(),
+        0,
+        "the probe file was left behind"
+    );
 
     // Same name again: a conflict, exit 2, nothing added.
     let out = env

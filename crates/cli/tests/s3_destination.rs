@@ -133,7 +133,9 @@ fn saved_s3_destination_keeps_its_secret_only_in_the_keyring() {
         .success()
         .stdout(predicate::str::contains("ok       s3:PutObject"))
         .stdout(predicate::str::contains("ok       s3:DeleteObject"))
-        .stdout(predicate::str::contains(format!("arn:aws:s3:::{bucket}/laptop/db/*")));
+        .stdout(predicate::str::contains(format!(
+            "arn:aws:s3:::{bucket}/laptop/db/*"
+        )));
 
     // The secret is in the keyring, not in the state database.
     let db = std::fs::read(dir.path().join("data/dbackup.sqlite")).unwrap();

@@ -395,3 +395,31 @@ async fn s3_connection_test_reports_each_action_and_the_bucket() {
         dbackup_storage::probe::Outcome::Denied
     );
 }
+
+#[tokio::test]
+async fn s3_listing_follows_continuation_tokens_past_1000_keys() {
+    use futures::StreamExt;
+    let Some(server) = test_server() else { return };
+    let bucket = fresh_bucket(&server, "many").await;
+    let dest = S3Destination::new(settings(&server, &bucket, "p/"));
+    let total = 1234;
+    let puts = futures::stream::iter(0..total)
+        .map(|i| {
+            let dest = &dest;
+            async move {
+                dest.put(&key(&format!("job/b{i:05}.dbk")), Bytes::from_static(b"x"))
+                    .await
+            }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<_>>()
+        .await;
+    assert!(puts.iter().all(Result::is_ok));
+    let listed = dest.list("job/").await.unwrap();
+    assert_eq!(listed.len(), total);
+    assert_eq!(listed[0].key.as_str(), "job/b00000.dbk");
+    assert_eq!(
+        listed[total - 1].key.as_str(),
+        format!("job/b{:05}.dbk", total - 1)
+    );
+}
