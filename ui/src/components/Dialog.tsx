@@ -18,7 +18,12 @@ type DialogProps = {
   dismissOnBackdrop?: boolean;
   /** While busy, Escape and the close button do nothing. */
   busy?: boolean;
-  size?: "sm" | "md";
+  size?: "sm" | "md" | "lg";
+  /**
+   * The body fills the height-limited dialog without scrolling itself, so its content can
+   * keep a part in view (a form's buttons) and scroll the rest (see .form--dialog).
+   */
+  fillBody?: boolean;
   testId?: string;
 };
 
@@ -36,6 +41,7 @@ export function Dialog({
   dismissOnBackdrop = false,
   busy = false,
   size = "md",
+  fillBody = false,
   testId,
 }: DialogProps) {
   const panelRef = useRef<HTMLDivElement>(null);
@@ -119,7 +125,9 @@ export function Dialog({
             <X size={16} aria-hidden />
           </button>
         </header>
-        {children && <div className="dialog__body">{children}</div>}
+        {children && (
+          <div className={`dialog__body${fillBody ? " dialog__body--fill" : ""}`}>{children}</div>
+        )}
       </div>
     </div>,
     document.body,

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { relativeTime } from "./format";
 import { IpcFailure, call, unwrap } from "./ipc";
-import { isAbsolutePath, validateLocalDestination } from "./validation";
+import { EMPTY_S3_FORM, asSentence } from "./s3";
+import {
+  isAbsolutePath,
+  validateBucketName,
+  validateLocalDestination,
+  validateS3Destination,
+} from "./validation";
 
 describe("unwrap", () => {
   it("returns data for ok results", () => {
@@ -56,6 +62,94 @@ describe("validateLocalDestination", () => {
       expect(isAbsolutePath(p), p).toBe(true);
     }
     expect(validateLocalDestination({ name: "a", path: "" }).path).toBeDefined();
+  });
+});
+
+describe("validateBucketName", () => {
+  // The same cases as the engine's bucket_rules test.
+  it("accepts names S3 accepts", () => {
+    for (const ok of ["my-backup-bucket", "abc", "a.b-c1", "a".repeat(63), " padded "]) {
+      expect(validateBucketName(ok), ok).toBeUndefined();
+    }
+  });
+
+  it("rejects names S3 rejects", () => {
+    for (const bad of [
+      "",
+      "ab",
+      "My-Bucket",
+      "-abc",
+      "abc-",
+      "a..b",
+      "a.-b",
+      "192.168.5.4",
+      "xn--abc",
+      "abc-s3alias",
+      "a_b",
+      "a".repeat(64),
+    ]) {
+      expect(validateBucketName(bad), bad).toBeDefined();
+    }
+    // Four numbers that are not an address are a fine name.
+    expect(validateBucketName("1.2.3.999")).toBeUndefined();
+  });
+});
+
+describe("validateS3Destination", () => {
+  const form = {
+    ...EMPTY_S3_FORM,
+    name: "Offsite",
+    region: "eu-west-1",
+    bucket: "acme",
+    accessKeyId: "AKIA",
+    secretAccessKey: "secret",
+  };
+
+  it("asks each provider for its own fields", () => {
+    expect(validateS3Destination("aws", form)).toEqual({});
+    expect(Object.keys(validateS3Destination("aws", { ...form, region: "" }))).toEqual(["region"]);
+    expect(Object.keys(validateS3Destination("aws", { ...form, region: "EU West" }))).toEqual([
+      "region",
+    ]);
+    // R2 needs no region, but an account id; S3-compatible needs an endpoint.
+    expect(Object.keys(validateS3Destination("r2", { ...form, region: "" }))).toEqual([
+      "accountId",
+    ]);
+    expect(validateS3Destination("r2", { ...form, accountId: "f".repeat(32) })).toEqual({});
+    expect(
+      validateS3Destination("r2", { ...form, accountId: "f".repeat(32), storageClass: "GLACIER" })
+        .storageClass,
+    ).toMatch(/STANDARD and STANDARD_IA/);
+    expect(Object.keys(validateS3Destination("custom", { ...form, region: "" }))).toEqual([
+      "endpoint",
+    ]);
+    expect(
+      validateS3Destination("custom", { ...form, endpoint: "ftp://files.example.com" }).endpoint,
+    ).toBeDefined();
+    expect(
+      validateS3Destination("custom", { ...form, region: "", endpoint: "https://s3.example.com" }),
+    ).toEqual({});
+  });
+
+  it("rejects blank keys and prefixes the engine would refuse", () => {
+    const errors = validateS3Destination("aws", {
+      ...form,
+      accessKeyId: "  ",
+      secretAccessKey: "",
+      prefix: "a/../b",
+    });
+    expect(Object.keys(errors).sort()).toEqual(["accessKeyId", "prefix", "secretAccessKey"]);
+    expect(validateS3Destination("aws", { ...form, prefix: "a\\b" }).prefix).toBeDefined();
+    expect(validateS3Destination("aws", { ...form, prefix: "/backups//db/" })).toEqual({});
+  });
+});
+
+describe("asSentence", () => {
+  it("capitalises and ends engine notices", () => {
+    expect(asSentence("removed spaces around the accessKeyId")).toBe(
+      "Removed spaces around the accessKeyId.",
+    );
+    expect(asSentence("Done!")).toBe("Done!");
   });
 });
 

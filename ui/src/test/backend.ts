@@ -1,6 +1,13 @@
 import { vi } from "vitest";
 import { invoke } from "@tauri-apps/api/core";
-import type { AppOverview, DestinationView, IpcError, NewLocalDestination } from "../bindings";
+import type {
+  AddedDestination,
+  AppOverview,
+  DestinationView,
+  IpcError,
+  NewLocalDestination,
+  NewS3Destination,
+} from "../bindings";
 
 /**
  * A stand-in for the Rust side behind `invoke`. Test files must call
@@ -59,6 +66,33 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
         });
         backend.destinations.push(added);
         return added;
+      }
+      case "add_s3_destination": {
+        // Like the engine: keys are trimmed, with a notice saying so.
+        const { input } = args as { input: NewS3Destination };
+        const notices: string[] = [];
+        for (const field of ["accessKeyId", "secretAccessKey"] as const) {
+          if (input[field].trim() !== input[field])
+            notices.push(
+              `removed spaces around the ${field}; pasted keys often carry them, and S3 then rejects the key`,
+            );
+        }
+        const prefix = input.prefix
+          .split("/")
+          .filter(Boolean)
+          .map((s) => `${s}/`)
+          .join("");
+        // The engine names the endpoint only for S3-compatible servers.
+        const endpoint = input.provider === "custom" ? input.endpoint : null;
+        const added = destination({
+          id: `id-${++seq}`,
+          name: input.name,
+          kind: "s3",
+          location: `s3://${input.bucket}/${prefix}${endpoint ? ` at ${endpoint}` : ""}`,
+          createdAt: new Date().toISOString(),
+        });
+        backend.destinations.push(added);
+        return { destination: added, notices } satisfies AddedDestination;
       }
       case "remove_destination": {
         const { id } = args as { id: string };

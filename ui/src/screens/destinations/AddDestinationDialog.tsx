@@ -1,61 +1,132 @@
 import { useId, useRef, useState, type FormEvent } from "react";
 import { CircleAlert, LoaderCircle } from "lucide-react";
-import { commands, type DestinationView } from "../../bindings";
+import { commands, type DestinationView, type S3Provider } from "../../bindings";
 import { Dialog } from "../../components/Dialog";
+import { TextField } from "../../components/Form";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
-import { NAME_MAX, validateLocalDestination, type LocalDestinationErrors } from "../../lib/validation";
+import {
+  DEFAULT_STORAGE_CLASS,
+  EMPTY_S3_FORM,
+  buildS3Input,
+  storageClassesFor,
+  type S3FormValues,
+} from "../../lib/s3";
+import {
+  NAME_MAX,
+  S3_FIELDS,
+  isS3Field,
+  s3FieldApplies,
+  validateLocalDestination,
+  validateS3Destination,
+  type S3Field,
+} from "../../lib/validation";
 import { KindPicker, type KindOptionId } from "./KindPicker";
+import { S3DestinationFields } from "./S3DestinationFields";
 
 type AddDestinationDialogProps = {
   onClose: () => void;
-  onAdded: (destination: DestinationView) => void;
+  /** Called with the new destination and the engine's notices about the input (may be empty). */
+  onAdded: (destination: DestinationView, notices: string[]) => void;
 };
 
-function FieldError({ id, message }: { id: string; message?: string }) {
-  if (!message) return null;
-  return (
-    <p id={id} className="field__error" role="alert">
-      <CircleAlert size={13} aria-hidden />
-      <span>{message}</span>
-    </p>
-  );
+type FieldKey = S3Field | "path";
+type Errors = Partial<Record<FieldKey, string>>;
+
+/** The order fields appear in, so the first invalid one gets focus. */
+const FIELD_ORDER: FieldKey[] = ["name", "path", ...S3_FIELDS.filter((f) => f !== "name")];
+
+const PROVIDER: Record<Exclude<KindOptionId, "local">, S3Provider> = {
+  s3: "aws",
+  r2: "r2",
+  "s3-compatible": "custom",
+};
+
+function providerOf(kind: KindOptionId): S3Provider | null {
+  return kind === "local" ? null : PROVIDER[kind];
+}
+
+function validate(kind: KindOptionId, values: S3FormValues, path: string): Errors {
+  const provider = providerOf(kind);
+  return provider
+    ? validateS3Destination(provider, values)
+    : validateLocalDestination({ name: values.name, path });
 }
 
 export function AddDestinationDialog({ onClose, onAdded }: AddDestinationDialogProps) {
   const [kind, setKind] = useState<KindOptionId>("local");
-  const [name, setName] = useState("");
+  const [values, setValues] = useState<S3FormValues>(EMPTY_S3_FORM);
   const [path, setPath] = useState("");
-  const [errors, setErrors] = useState<LocalDestinationErrors>({});
+  const [errors, setErrors] = useState<Errors>({});
   const [formError, setFormError] = useState<IpcFailure | null>(null);
   const [attempted, setAttempted] = useState(false);
   const [submitting, setSubmitting] = useState(false);
   const nameRef = useRef<HTMLInputElement>(null);
-  const pathRef = useRef<HTMLInputElement>(null);
-  const ids = {
-    name: useId(),
-    nameHint: useId(),
-    nameError: useId(),
-    path: useId(),
-    pathHint: useId(),
-    pathError: useId(),
+  const fieldEls = useRef<Partial<Record<FieldKey, HTMLElement | null>>>({});
+  const base = useId();
+  const provider = providerOf(kind);
+
+  const fieldRef = (field: FieldKey) => (el: HTMLElement | null) => {
+    fieldEls.current[field] = el;
   };
 
-  function updateName(value: string) {
-    setName(value);
-    // Once the user has tried to submit, keep the messages in step with what they type;
-    // a server-side message for this field no longer applies after an edit.
+  function focusField(field: FieldKey) {
+    const el = field === "name" ? nameRef.current : fieldEls.current[field];
+    if (!el) return;
+    // Radio groups focus their chosen option.
+    const target = el.matches("input, select, textarea, button")
+      ? el
+      : el.querySelector<HTMLElement>("input:checked, input");
+    target?.focus();
+  }
+
+  // Once the user has tried to submit, keep the messages in step with what they type;
+  // a server-side message for a field no longer applies after an edit.
+  function recheck(field: FieldKey, nextValues: S3FormValues, nextPath: string) {
     setErrors((e) => ({
       ...e,
-      name: attempted ? validateLocalDestination({ name: value, path }).name : undefined,
+      [field]: attempted ? validate(kind, nextValues, nextPath)[field] : undefined,
     }));
+  }
+
+  function update<K extends keyof S3FormValues>(key: K, value: S3FormValues[K]) {
+    const next = { ...values, [key]: value };
+    setValues(next);
+    if (isS3Field(key)) recheck(key, next, path);
   }
 
   function updatePath(value: string) {
     setPath(value);
-    setErrors((e) => ({
-      ...e,
-      path: attempted ? validateLocalDestination({ name, path: value }).path : undefined,
-    }));
+    recheck("path", values, value);
+  }
+
+  function changeKind(next: KindOptionId) {
+    if (next === kind) return;
+    const nextProvider = providerOf(next);
+    let nextValues = values;
+    // R2 has fewer storage classes; fall back to the default rather than send one it refuses.
+    if (
+      nextProvider &&
+      !storageClassesFor(nextProvider).some((c) => c.id === values.storageClass)
+    ) {
+      nextValues = { ...values, storageClass: DEFAULT_STORAGE_CLASS };
+      setValues(nextValues);
+    }
+    setKind(next);
+    setFormError(null);
+    setErrors(attempted ? validate(next, nextValues, path) : {});
+  }
+
+  /** Where an engine error belongs: a field of the form as shown, or null for the form itself. */
+  function fieldFor(failure: IpcFailure): FieldKey | null {
+    if (failure.code === "conflict" || failure.field === "name") return "name";
+    if (!provider) {
+      return failure.field === "path" || (failure.code === "invalid_input" && !failure.field)
+        ? "path"
+        : null;
+    }
+    return isS3Field(failure.field) && s3FieldApplies(provider, failure.field)
+      ? failure.field
+      : null;
   }
 
   async function submit(e: FormEvent) {
@@ -63,34 +134,34 @@ export function AddDestinationDialog({ onClose, onAdded }: AddDestinationDialogP
     if (submitting) return;
     setAttempted(true);
     setFormError(null);
-    const found = validateLocalDestination({ name, path });
+    const found = validate(kind, values, path);
     setErrors(found);
-    if (found.name) return nameRef.current?.focus();
-    if (found.path) return pathRef.current?.focus();
+    const firstInvalid = FIELD_ORDER.find((f) => found[f]);
+    if (firstInvalid) return focusField(firstInvalid);
 
     setSubmitting(true);
     try {
-      const added = await call(() =>
-        commands.addLocalDestination({ name: name.trim(), path: path.trim() }),
-      );
-      onAdded(added);
+      if (provider) {
+        const added = await call(() => commands.addS3Destination(buildS3Input(provider, values)));
+        onAdded(added.destination, added.notices);
+      } else {
+        const added = await call(() =>
+          commands.addLocalDestination({ name: values.name.trim(), path: path.trim() }),
+        );
+        onAdded(added, []);
+      }
     } catch (err) {
       const failure = asFailure(err);
-      if (failure.code === "conflict" || failure.field === "name") {
-        setErrors({ name: failure.message });
-        nameRef.current?.focus();
-      } else if (failure.field === "path" || (failure.code === "invalid_input" && !failure.field)) {
-        setErrors({ path: failure.message });
-        pathRef.current?.focus();
+      const field = fieldFor(failure);
+      if (field) {
+        setErrors({ [field]: failure.message });
+        focusField(field);
       } else {
         setFormError(failure);
       }
       setSubmitting(false);
     }
   }
-
-  const describe = (...parts: (string | false | undefined)[]) =>
-    parts.filter(Boolean).join(" ") || undefined;
 
   return (
     <Dialog
@@ -99,93 +170,92 @@ export function AddDestinationDialog({ onClose, onAdded }: AddDestinationDialogP
       onClose={onClose}
       initialFocus={nameRef}
       busy={submitting}
+      size="lg"
+      fillBody
       testId="add-destination-dialog"
     >
-      <form className="form" onSubmit={submit} noValidate data-testid="add-destination-form">
-        <div className="field">
-          <span className="field__label" aria-hidden>
-            Kind
-          </span>
-          <KindPicker value={kind} onChange={setKind} disabled={submitting} />
-        </div>
-
-        <div className="field">
-          <label className="field__label" htmlFor={ids.name}>
-            Name
-          </label>
-          <input
-            ref={nameRef}
-            id={ids.name}
-            name="name"
-            className="input"
-            type="text"
-            autoComplete="off"
-            spellCheck={false}
-            placeholder="e.g. Office NAS"
-            value={name}
-            onChange={(e) => updateName(e.target.value)}
-            aria-invalid={errors.name ? true : undefined}
-            aria-describedby={describe(errors.name && ids.nameError, ids.nameHint)}
-            readOnly={submitting}
-            data-testid="destination-name"
-          />
-          <FieldError id={ids.nameError} message={errors.name} />
-          <p id={ids.nameHint} className="field__hint">
-            A unique label, up to {NAME_MAX} characters.
-          </p>
-        </div>
-
-        <div className="field">
-          <label className="field__label" htmlFor={ids.path}>
-            Folder path
-          </label>
-          <input
-            ref={pathRef}
-            id={ids.path}
-            name="path"
-            className="input input--mono"
-            type="text"
-            autoComplete="off"
-            spellCheck={false}
-            placeholder="/mnt/nas/backups"
-            value={path}
-            onChange={(e) => updatePath(e.target.value)}
-            aria-invalid={errors.path ? true : undefined}
-            aria-describedby={describe(errors.path && ids.pathError, ids.pathHint)}
-            readOnly={submitting}
-            data-testid="destination-path"
-          />
-          <FieldError id={ids.pathError} message={errors.path} />
-          <p id={ids.pathHint} className="field__hint">
-            An absolute path on this computer, such as an external disk or a mounted NAS share.
-          </p>
-        </div>
-
-        {formError && (
-          <div className="form-error" role="alert" data-testid="form-error">
-            <CircleAlert size={15} aria-hidden />
-            <div>
-              <p>{formError.message}</p>
-              <p className="form-error__code">
-                Error code <code>{formError.code}</code>
-              </p>
-            </div>
+      <form
+        className="form form--dialog"
+        onSubmit={submit}
+        noValidate
+        data-testid="add-destination-form"
+      >
+        <div className="form__scroll" data-testid="add-destination-scroll">
+          <div className="field">
+            <span className="field__label" aria-hidden>
+              Kind
+            </span>
+            <KindPicker value={kind} onChange={changeKind} disabled={submitting} />
           </div>
-        )}
 
-        <div className="dialog__actions">
-          <button type="button" className="button" onClick={onClose} disabled={submitting}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className="button button--primary"
-            disabled={submitting}
-            data-testid="submit-destination"
-          >
-            {submitting && <LoaderCircle size={14} className="spin" aria-hidden />}
-            {submitting ? "Adding…" : "Add destination"}
-          </button>
+          <TextField
+            id={`${base}-name`}
+            label="Name"
+            value={values.name}
+            onChange={(v) => update("name", v)}
+            error={errors.name}
+            hint={`A unique label, up to ${NAME_MAX} characters.`}
+            inputRef={nameRef}
+            placeholder={provider ? "e.g. Offsite S3" : "e.g. Office NAS"}
+            readOnly={submitting}
+            name="name"
+            testId="destination-name"
+          />
+
+          {provider ? (
+            <S3DestinationFields
+              provider={provider}
+              values={values}
+              errors={errors}
+              onChange={update}
+              fieldRef={fieldRef}
+              busy={submitting}
+            />
+          ) : (
+            <TextField
+              id={`${base}-path`}
+              label="Folder path"
+              value={path}
+              onChange={updatePath}
+              error={errors.path}
+              hint="An absolute path on this computer, such as an external disk or a mounted NAS share."
+              inputRef={fieldRef("path")}
+              mono
+              placeholder="/mnt/nas/backups"
+              readOnly={submitting}
+              name="path"
+              testId="destination-path"
+            />
+          )}
+        </div>
+
+        <div className="form__footer">
+          {formError && (
+            <div className="form-error" role="alert" data-testid="form-error">
+              <CircleAlert size={15} aria-hidden />
+              <div>
+                <p>{formError.message}</p>
+                <p className="form-error__code">
+                  Error code <code>{formError.code}</code>
+                </p>
+              </div>
+            </div>
+          )}
+
+          <div className="dialog__actions">
+            <button type="button" className="button" onClick={onClose} disabled={submitting}>
+              Cancel
+            </button>
+            <button
+              type="submit"
+              className="button button--primary"
+              disabled={submitting}
+              data-testid="submit-destination"
+            >
+              {submitting && <LoaderCircle size={14} className="spin" aria-hidden />}
+              {submitting ? "Adding…" : "Add destination"}
+            </button>
+          </div>
         </div>
       </form>
     </Dialog>

@@ -235,21 +235,6 @@ describe("Destinations screen", () => {
     expect(screen.getByTestId("add-destination")).toHaveFocus();
   });
 
-  it("only lets the local folder kind be chosen", async () => {
-    installBackend([]);
-    render(<App />);
-    const { user, dialog } = await openAddForm();
-    const s3 = within(dialog).getByRole("radio", { name: /Amazon S3/ });
-    expect(s3).toHaveAttribute("aria-disabled", "true");
-    expect(s3).toHaveAttribute("title", expect.stringMatching(/coming/i));
-    await user.click(s3);
-    expect(s3).toHaveAttribute("aria-checked", "false");
-    expect(within(dialog).getByRole("radio", { name: "Local folder" })).toHaveAttribute(
-      "aria-checked",
-      "true",
-    );
-  });
-
   it("removes a destination after confirmation", async () => {
     const backend = installBackend([
       destination({ id: "a", name: "Office NAS" }),

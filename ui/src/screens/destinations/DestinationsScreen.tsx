@@ -1,9 +1,19 @@
 import { useEffect, useRef, useState } from "react";
-import { CircleCheck, HardDrive, LoaderCircle, Plus, RefreshCw, TriangleAlert } from "lucide-react";
+import {
+  CircleCheck,
+  HardDrive,
+  Info,
+  LoaderCircle,
+  Plus,
+  RefreshCw,
+  TriangleAlert,
+  X,
+} from "lucide-react";
 import type { DestinationView } from "../../bindings";
 import { EmptyState } from "../../components/EmptyState";
 import { ErrorPanel } from "../../components/ErrorPanel";
 import { PageHeader } from "../../components/PageHeader";
+import { asSentence } from "../../lib/s3";
 import type { Overview } from "../../lib/useOverview";
 import { AddDestinationDialog } from "./AddDestinationDialog";
 import { DestinationsTable } from "./DestinationsTable";
@@ -11,7 +21,12 @@ import { RemoveDestinationDialog } from "./RemoveDestinationDialog";
 
 export const EMPTY_HEADING = "No destinations yet - add one";
 
-type Notice = { id: number; text: string };
+/** A toast; `details` are the engine's notices about what it changed in the input. */
+type Notice = { id: number; text: string; details: string[] };
+
+const NOTICE_MS = 4000;
+/** Long enough to read a notice or two; such a toast can also be closed. */
+const NOTICE_WITH_DETAILS_MS = 12000;
 
 export function DestinationsScreen({ overview }: { overview: Overview }) {
   const { overview: data, error, loading, reload } = overview;
@@ -27,12 +42,15 @@ export function DestinationsScreen({ overview }: { overview: Overview }) {
 
   useEffect(() => {
     if (!notice) return;
-    const t = window.setTimeout(() => setNotice(null), 4000);
+    const t = window.setTimeout(
+      () => setNotice(null),
+      notice.details.length > 0 ? NOTICE_WITH_DETAILS_MS : NOTICE_MS,
+    );
     return () => window.clearTimeout(t);
   }, [notice]);
 
-  function announce(text: string) {
-    setNotice({ id: ++noticeSeq.current, text });
+  function announce(text: string, details: string[] = []) {
+    setNotice({ id: ++noticeSeq.current, text, details: details.map(asSentence) });
   }
 
   const destinations = data?.destinations ?? [];
@@ -118,9 +136,35 @@ export function DestinationsScreen({ overview }: { overview: Overview }) {
 
       <div className="toast-region" aria-live="polite">
         {notice && (
-          <div className="toast" key={notice.id} data-testid="notice">
-            <CircleCheck size={15} aria-hidden />
-            {notice.text}
+          <div
+            className={`toast${notice.details.length > 0 ? " toast--details" : ""}`}
+            key={notice.id}
+            data-testid="notice"
+          >
+            <CircleCheck size={15} className="toast__icon" aria-hidden />
+            <div className="toast__body">
+              <p>{notice.text}</p>
+              {notice.details.length > 0 && (
+                <ul className="toast__details" data-testid="notice-details">
+                  {notice.details.map((d, i) => (
+                    <li key={i}>
+                      <Info size={13} aria-hidden />
+                      <span>{d}</span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
+            {notice.details.length > 0 && (
+              <button
+                type="button"
+                className="icon-button icon-button--small"
+                aria-label="Dismiss"
+                onClick={() => setNotice(null)}
+              >
+                <X size={14} aria-hidden />
+              </button>
+            )}
           </div>
         )}
       </div>
@@ -128,10 +172,10 @@ export function DestinationsScreen({ overview }: { overview: Overview }) {
       {adding && (
         <AddDestinationDialog
           onClose={() => setAdding(false)}
-          onAdded={(d) => {
+          onAdded={(d, notices) => {
             setAdding(false);
             setHighlightId(d.id);
-            announce(`Added “${d.name}”`);
+            announce(`Added “${d.name}”`, notices);
             void reload();
           }}
         />

@@ -19,14 +19,14 @@ export const KIND_OPTIONS: KindOption[] = [
     icon: Folder,
     available: true,
   },
-  { id: "s3", label: "Amazon S3", detail: "Coming soon", icon: Cloud, available: false },
-  { id: "r2", label: "Cloudflare R2", detail: "Coming soon", icon: Cloud, available: false },
+  { id: "s3", label: "Amazon S3", detail: "AWS buckets, any region", icon: Cloud, available: true },
+  { id: "r2", label: "Cloudflare R2", detail: "Zero egress fees", icon: Cloud, available: true },
   {
     id: "s3-compatible",
     label: "S3-compatible",
-    detail: "Coming soon",
+    detail: "MinIO, Ceph, Garage, B2, Wasabi…",
     icon: Server,
-    available: false,
+    available: true,
   },
 ];
 
