@@ -2,7 +2,9 @@
 // The tests share one app session and run in order: the first expects the fresh, empty store
 // run.sh provides; the later ones build on the destination the second adds.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
+import { promisify } from "node:util";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
@@ -187,6 +189,57 @@ describe("DBackup desktop app", { timeout: 180_000 }, () => {
     assert.equal((await driver.findElements(byTestId("destination-row"))).length, 1);
   });
 
+  step("adds an S3-compatible destination whose secret goes to the keyring", async (t) => {
+    const endpoint = process.env.DBACKUP_TEST_S3_ENDPOINT;
+    const access = process.env.DBACKUP_TEST_S3_ACCESS_KEY;
+    const secret = process.env.DBACKUP_TEST_S3_SECRET_KEY;
+    if (!endpoint || !access || !secret) {
+      assert.notEqual(process.env.DBACKUP_TEST_S3_REQUIRED, "1", "no S3 test server configured");
+      t.skip("no S3 test server (run through scripts/test)");
+      return;
+    }
+    const bucket = `e2e-${process.pid}`;
+    // Create the bucket with a signed request (the app never creates buckets).
+    await promisify(execFile)(
+      "curl",
+      [
+        "-sf", "-X", "PUT", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", `${access}:${secret}`,
+        "-H", "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        `${endpoint}/${bucket}`,
+      ],
+      { timeout: 20_000 },
+    );
+    const name = "E2E Ceph";
+    await (await waitForTestId(driver, "add-destination")).click();
+    await waitForTestId(driver, "add-destination-dialog");
+    await (await waitForTestId(driver, "kind-s3-compatible")).click();
+    await (await waitForTestId(driver, "destination-name")).sendKeys(name);
+    await (await waitForTestId(driver, "s3-endpoint")).sendKeys(endpoint);
+    await (await waitForTestId(driver, "s3-bucket")).sendKeys(bucket);
+    await (await waitForTestId(driver, "s3-prefix")).sendKeys("laptop");
+    await (await waitForTestId(driver, "s3-access-key-id")).sendKeys(access);
+    await (await waitForTestId(driver, "s3-secret-access-key")).sendKeys(secret);
+    await screenshot(driver, "add-s3-destination-dialog");
+    await (await waitForTestId(driver, "submit-destination")).click();
+    await waitForNoTestId(driver, "add-destination-dialog", 20_000);
+    await waitForDestinationRow(driver, name);
+    await screenshot(driver, "s3-destination-added");
+
+    // The CLI, sharing the app's state and keyring, can use it: the secret is in the keyring.
+    const stored = (await cliJson("destination", "list")).find((d) => d.name === name);
+    assert.equal(stored.kind, "s3");
+    assert.ok(stored.location.includes(`s3://${bucket}/laptop/`), stored.location);
+    const report = await cliJson("destination", "test", name);
+    const outcomes = report.actions.map((a) => `${a.action}=${a.outcome}`);
+    assert.deepEqual(outcomes, [
+      "s3:PutObject=ok",
+      "s3:GetObject=ok",
+      "s3:ListBucket=ok",
+      "s3:DeleteObject=ok",
+    ]);
+    assert.ok(!JSON.stringify(stored).includes(secret), "the secret came back over the CLI");
+  });
+
   const sections = [
     { id: "sources", title: "Sources", content: "empty-sources" },
     { id: "jobs", title: "Jobs", content: "empty-jobs" },
@@ -218,7 +271,7 @@ describe("DBackup desktop app", { timeout: 180_000 }, () => {
       }));
     }
 
-    // And back: the destination added earlier is still listed.
+    // And back: the destinations added earlier are still listed.
     await (await waitForTestId(driver, "nav-destinations")).click();
     await waitForDestinationRow(driver, DESTINATION);
   });
