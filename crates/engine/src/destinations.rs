@@ -166,10 +166,17 @@ impl Engine {
     /// stores (the backups themselves) is left where it is.
     pub fn remove_destination(&self, id: &str) -> Result<(), EngineError> {
         let record = self.store().destination(id)?;
-        if record.kind == dbackup_store::DestinationKind::S3 {
-            self.keyring.delete(&secret_account(id))?;
-        }
+        // The row first: a destination must never exist without its secret. A secret
+        // left behind (keyring locked right now) is only an orphan entry, and logged.
         self.store().delete_destination(id)?;
+        if record.kind == dbackup_store::DestinationKind::S3 {
+            if let Err(e) = self.keyring.delete(&secret_account(id)) {
+                tracing::warn!(
+                    id,
+                    "removed the destination but not its keyring secret: {e}"
+                );
+            }
+        }
         tracing::info!(id, name = %record.name, "removed a destination");
         Ok(())
     }
