@@ -133,6 +133,19 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 mkdir -p "$work/restore" "$work/local" "$CACHE" "$RESULTS_DIR"
 
+# ---------------------------------------------------------------- versions (before anything is measured:
+# the checkout may change while the benchmark runs)
+versions=$work/versions
+{
+    echo "dbackup=$("$DBACKUP" --version 2>&1 | head -n1)"
+    echo "zstd=$(zstd --version 2>&1 | head -n1)"
+    echo "restic=$(restic version 2>&1 | head -n1)"
+    echo "rclone=$(rclone version 2>&1 | head -n1)"
+    echo "radosgw=$(dpkg-query -W -f='${Version}' radosgw 2>/dev/null)"
+    echo "python=$(python3 --version 2>&1)"
+    echo "git=$(cd "$repo" && git rev-parse --short HEAD 2>/dev/null)$(cd "$repo" && [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]] && echo '+dirty')"
+} >"$versions"
+
 # ---------------------------------------------------------------- inputs
 # make_input MIB PATH: a cached, deterministic dump of MIB MiB (written atomically).
 make_input() {
@@ -264,7 +277,7 @@ measure() {
     local load busy0 ceph0 busy1 ceph1
     wait_quiet
     load=$(cut -d' ' -f1 /proc/loadavg)
-    log "$tool $op (run $rep/$REPEAT)"
+    log "$tool $op (run $rep/${RUNS_OF:-$REPEAT})"
     busy0=$(machine_busy_ticks) ceph0=$(ceph_ticks)
     timeout "$STEP_TIMEOUT" /usr/bin/time -f '%e %M %U %S' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || rc=$?
     busy1=$(machine_busy_ticks) ceph1=$(ceph_ticks)
@@ -400,6 +413,7 @@ EOF
 
 # ---------------------------------------------------------------- memory check
 bench_memcheck() {
+    local RUNS_OF=1   # measured once, whatever --repeat says
     local mib=$MEMCHECK_MIB bytes=$((MEMCHECK_MIB << 20)) bucket=bench-memcheck object
     local need=$((2 * bytes + (2 << 30))) free
     free=$(df -B1 --output=avail "$CACHE" | tail -n 1)
@@ -458,18 +472,9 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
 done
 (( MEMCHECK )) && bench_memcheck
 
-# ---------------------------------------------------------------- machine and versions
-versions=$work/versions
-{
-    echo "dbackup=$("$DBACKUP" --version 2>&1 | head -n1)"
-    echo "zstd=$(zstd --version 2>&1 | head -n1)"
-    echo "restic=$(restic version 2>&1 | head -n1)"
-    echo "rclone=$(rclone version 2>&1 | head -n1)"
-    echo "radosgw=$(dpkg-query -W -f='${Version}' radosgw 2>/dev/null)"
-    echo "python=$(python3 --version 2>&1)"
-    echo "git=$(cd "$repo" && git rev-parse --short HEAD 2>/dev/null)$(cd "$repo" && [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]] && echo '+dirty')"
-} >"$versions"
+# ---------------------------------------------------------------- machine
 disk_dev=$(df --output=source "$CACHE" | tail -n 1)
+hypervisor=$(lscpu 2>/dev/null | awk -F: '/Hypervisor vendor/ {gsub(/^ +/, "", $2); print $2}')
 disk_name=$(basename "$(readlink -f "$disk_dev")")
 rota=$(cat "/sys/block/$disk_name/queue/rotational" 2>/dev/null || echo '?')
 
@@ -525,7 +530,8 @@ for r in rows:
     r["ratios"] = OrderedDict()
     for name, (t, o) in ref[kind].items():
         other = rate(t, o)
-        if other and r["mb_per_s"] and (r["tool"], r["op"]) != (t, o):
+        same_input = next((x["input_bytes"] for x in rows if (x["tool"], x["op"]) == (t, o)), None) == r["input_bytes"]
+        if other and r["mb_per_s"] and same_input and (r["tool"], r["op"]) != (t, o):
             r["ratios"]["vs_" + name] = round(r["mb_per_s"] / other, 2)
 
 def target(name, value, goal, cmp):
@@ -576,6 +582,7 @@ result = OrderedDict(
            "CPU time during the step (other users; ~0 on a quiet machine)"),
     machine=OrderedDict(
         nproc=os.cpu_count(), cpu_model=cpu, ram_gib=round(mem / 1024 / 1024, 1),
+        virtualization="${hypervisor:+$hypervisor guest}" or "none detected",
         kernel=platform.release(), disk="$disk_dev ($( [[ $rota == 1 ]] && echo 'reported rotational (virtual disk)' || echo 'non-rotational'))",
         s3_server="Ceph radosgw $(dpkg-query -W -f='${Version}' radosgw 2>/dev/null) on 127.0.0.1, single memstore OSD (objects in RAM), same machine",
         load_avg_at_start=open("/proc/loadavg").read().split()[0]),
