@@ -2,7 +2,7 @@
 # Backup throughput and memory benchmark: DBackup against zstd alone, restic and rclone crypt,
 # all on this machine, against one local S3 server (Ceph radosgw, memstore OSD) started here.
 #
-# Usage: bench/run.sh [SIZE_MIB] [--memory-check] [--tools LIST] [--repeat N]
+# Usage: bench/run.sh [SIZE_MIB] [--memory-check] [--tools LIST] [--repeat N] [--stat min|median]
 #
 #   SIZE_MIB        size of the generated SQL dump in MiB (default 1024)
 #   --memory-check  also back up and restore a BENCH_MEMCHECK_MIB (default 8192) MiB dump with
@@ -22,6 +22,8 @@
 #   BENCH_RESULTS_DIR    where the JSON goes (default bench/results)
 #   BENCH_MEMCHECK_MIB   size of the --memory-check input (default 8192)
 #   BENCH_KEEP_LARGE=1   keep the --memory-check input in the cache (default: delete it after)
+#   BENCH_MEMCHECK_STREAM=1  feed the --memory-check backup straight from gen-dump.py (no input
+#                        file; done anyway when the disk lacks room for it)
 #   BENCH_STEP_TIMEOUT   seconds any one measured command may take (default 300 + 2 s per MiB)
 #   BENCH_BUILD_TIMEOUT  seconds `cargo build` may take, lock waits included (default 3600)
 #   BENCH_WAIT_QUIET     before each measurement wait up to this many seconds for other programs
@@ -119,7 +121,7 @@ cleanup() {
         RGW_STOP_TIMEOUT=20 timeout 120 "$repo/tests/s3/stop-radosgw.sh" "$RGW_DIR" >/dev/null 2>&1 \
             || log "warning: stop-radosgw.sh $RGW_DIR failed; stop it by hand"
     fi
-    if [[ -n $memcheck_input && ${BENCH_KEEP_LARGE:-0} != 1 ]]; then rm -f -- "$memcheck_input"; fi
+    if [[ -n $memcheck_input && ${BENCH_KEEP_LARGE:-0} != 1 ]]; then rm -f -- "$memcheck_input" "$memcheck_input.sha256"; fi
     if [[ -d $RGW_DIR ]]; then
         rm -rf -- "$work/restore" "$work/local" 2>/dev/null || true
         log "kept $work (radosgw dir still present)"
@@ -288,7 +290,7 @@ measure() {
         return "$rc"
     fi
     read -r M_SECONDS M_RSS_KB M_USER M_SYS < <(grep -E '^[0-9.]+ [0-9]+ [0-9.]+ [0-9.]+$' "$work/time" | tail -n 1)
-    M_TOOL=$tool M_OP=$op M_REP=$rep M_BYTES=$bytes M_LOAD=$load
+    M_TOOL=$tool M_OP=$op M_REP=$rep M_BYTES=$bytes M_LOAD=$load M_FLUSH=
     M_CPU=$(awk -v u="$M_USER" -v s="$M_SYS" 'BEGIN {printf "%.2f", u + s}')
     M_CEPH_CPU=$(awk -v t="$(( ceph1 - ceph0 ))" -v hz="$TICKS" 'BEGIN {printf "%.2f", t / hz}')
     M_OTHER_CPU=$(awk -v b="$(( busy1 - busy0 ))" -v hz="$TICKS" -v c="$M_CPU" -v g="$M_CEPH_CPU" \
@@ -296,14 +298,27 @@ measure() {
 }
 # record STORED_BYTES VERIFIED(yes|no|-): append the last measurement.
 record() {
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$M_TOOL" "$M_OP" "$M_REP" "$M_SECONDS" "$M_RSS_KB" \
-        "$1" "$2" "$M_BYTES" "$M_LOAD" "$M_CPU" "$M_CEPH_CPU" "$M_OTHER_CPU" >>"$RESULTS_TSV"
-    log "  $M_SECONDS s, $(awk -v b="$M_BYTES" -v s="$M_SECONDS" 'BEGIN {printf "%.1f", (s > 0 ? b / s / 1e6 : 0)}') MB/s, peak RSS $((M_RSS_KB / 1024)) MiB, CPU s: tool $M_CPU, ceph $M_CEPH_CPU, other programs $M_OTHER_CPU${2:+, verified: $2}"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$M_TOOL" "$M_OP" "$M_REP" "$M_SECONDS" "$M_RSS_KB" \
+        "$1" "$2" "$M_BYTES" "$M_LOAD" "$M_CPU" "$M_CEPH_CPU" "$M_OTHER_CPU" "$M_FLUSH" >>"$RESULTS_TSV"
+    log "  $M_SECONDS s, $(awk -v b="$M_BYTES" -v s="$M_SECONDS" 'BEGIN {printf "%.1f", (s > 0 ? b / s / 1e6 : 0)}') MB/s, peak RSS $((M_RSS_KB / 1024)) MiB, CPU s: tool $M_CPU, ceph $M_CEPH_CPU, other programs $M_OTHER_CPU${M_FLUSH:+, then fsync $M_FLUSH s}${2:+, verified: $2}"
 }
-# verify TOOL OP FILE [EXPECTED]: compare a restored file with the input; removes FILE.
+# verify TOOL OP FILE [EXPECTED]: compare a restored file with the input (or with a SHA-256 given
+# as sha256:HEX); removes FILE. First times `sync FILE` (fsync): how long the restored data still
+# needed to reach the disk after the tool exited (DBackup fsyncs before it exits; the others do
+# not), recorded as flush seconds.
 verify() {
-    local tool=$1 op=$2 file=$3 expected=${4:-$INPUT}
-    if [[ -f $file ]] && cmp -s "$expected" "$file"; then
+    local tool=$1 op=$2 file=$3 expected=${4:-$INPUT} t0 same=0
+    t0=$EPOCHREALTIME
+    [[ -f $file ]] && timeout 600 sync "$file"
+    M_FLUSH=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f", b - a}')
+    if [[ -f $file ]]; then
+        if [[ $expected == sha256:* ]]; then
+            [[ $(sha256sum "$file" | cut -d' ' -f1) == "${expected#sha256:}" ]] && same=1
+        else
+            cmp -s "$expected" "$file" && same=1
+        fi
+    fi
+    if (( same )); then
         record "$STORED" yes
     else
         record "$STORED" no
@@ -414,33 +429,41 @@ EOF
 # ---------------------------------------------------------------- memory check
 bench_memcheck() {
     local RUNS_OF=1   # measured once, whatever --repeat says
-    local mib=$MEMCHECK_MIB bytes=$((MEMCHECK_MIB << 20)) bucket=bench-memcheck object
-    local need=$((2 * bytes + (2 << 30))) free
+    local mib=$MEMCHECK_MIB bytes=$((MEMCHECK_MIB << 20)) bucket=bench-memcheck object free want
     free=$(df -B1 --output=avail "$CACHE" | tail -n 1)
     make_bucket "$bucket"
     [[ -f $DBACKUP_KIT ]] || "${DB_ENV[@]}" "$DBACKUP" key generate --name bench --output "$DBACKUP_KIT" >/dev/null
-    local expected
-    if (( free >= need )); then
+    if [[ ${BENCH_MEMCHECK_STREAM:-0} != 1 ]] && (( free >= bytes + (3 << 30) )); then
         # A file on stdin: as fast a producer as possible (the upload is the slowest stage, so
         # buffers fill up if anything does) and no size hint, as with `pg_dump | dbackup --stdin`.
         memcheck_input=$CACHE/dump-${mib}MiB-seed$SEED.sql
         make_input "$mib" "$memcheck_input"
+        want=$(cut -d' ' -f1 "$memcheck_input.sha256")
+        cat "$memcheck_input" >/dev/null
         measure dbackup "backup --stdin (memory check)" 1 "$bytes" -- bash -c \
             'exec "$@" <"$0"' "$memcheck_input" "${DB_ENV[@]}" "$DBACKUP" --json backup --stdin --name memcheck \
             --to "s3://$bucket/dbackup" --endpoint "$ENDPOINT" --key-file "$DBACKUP_KIT" || return 0
-        expected=$memcheck_input
+        # Room for the restored copy; the SHA-256 recorded at generation is what it must match.
+        free=$(df -B1 --output=avail "$CACHE" | tail -n 1)
+        if [[ ${BENCH_KEEP_LARGE:-0} != 1 ]] || (( free < bytes + (2 << 30) )); then
+            rm -f -- "$memcheck_input" "$memcheck_input.sha256"
+        fi
     else
-        # Not enough disk for input + restored copy: stream from the generator, compare hashes.
-        log "only $((free >> 30)) GiB free in $CACHE; streaming the ${mib} MiB input from gen-dump.py"
-        # The outer GNU time would also count the generator's processes: time dbackup alone.
+        # Not even room for the input: stream it from the generator, which hashes what it writes.
+        [[ ${BENCH_MEMCHECK_STREAM:-0} == 1 ]] \
+            || log "only $((free >> 30)) GiB free in $CACHE; streaming the ${mib} MiB input from gen-dump.py"
+        # The outer GNU time counts the generator too: dbackup's own RSS and CPU come from an
+        # inner GNU time; the outer one still separates other programs' CPU.
         rm -f "$work/time.inner"
-        measure dbackup "backup --stdin (memory check, generator)" 1 "$bytes" -- bash -c \
-            'set -o pipefail; python3 "$0" "$1" --seed "$2" --sha256-to "$3" | /usr/bin/time -f "%e %M" -o "$4" "${@:5}"' \
+        measure dbackup "backup --stdin (memory check, from the generator)" 1 "$bytes" -- bash -c \
+            'set -o pipefail; python3 "$0" "$1" --seed "$2" --sha256-to "$3" | /usr/bin/time -f "%e %M %U %S" -o "$4" "${@:5}"' \
             "$here/gen-dump.py" "${mib}M" "$SEED" "$work/memcheck.sha256" "$work/time.inner" \
             "${DB_ENV[@]}" "$DBACKUP" --json backup --stdin --name memcheck \
             --to "s3://$bucket/dbackup" --endpoint "$ENDPOINT" --key-file "$DBACKUP_KIT" || return 0
-        read -r _ M_RSS_KB < <(grep -E '^[0-9.]+ [0-9]+$' "$work/time.inner" | tail -n 1)
-        expected=
+        local user sys
+        read -r _ M_RSS_KB user sys < <(grep -E '^[0-9.]+ [0-9]+ [0-9.]+ [0-9.]+$' "$work/time.inner" | tail -n 1)
+        M_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}')
+        want=$(cut -d' ' -f1 "$work/memcheck.sha256")
     fi
     object=$(dbackup_object "$work/out")
     STORED=$(bucket_bytes "$bucket")
@@ -448,21 +471,13 @@ bench_memcheck() {
     measure dbackup "restore (memory check)" 1 "$bytes" -- "${DB_ENV[@]}" "$DBACKUP" restore "$object" \
         --from "s3://$bucket/dbackup" --endpoint "$ENDPOINT" --key-file "$DBACKUP_KIT" \
         --output "$work/restore/memcheck.sql" || return 0
-    if [[ -n $expected ]]; then
-        verify dbackup "restore (memory check)" "$work/restore/memcheck.sql" "$expected"
-    else
-        local got want
-        got=$(sha256sum "$work/restore/memcheck.sql" | cut -d' ' -f1)
-        want=$(cut -d' ' -f1 "$work/memcheck.sha256")
-        rm -f -- "$work/restore/memcheck.sql"
-        if [[ $got == "$want" ]]; then record "$STORED" yes; else
-            record "$STORED" no; failed "memory check: restored sha256 $got != streamed $want"; fi
-    fi
+    verify dbackup "restore (memory check)" "$work/restore/memcheck.sql" "sha256:$want"
     purge_bucket "$bucket"
 }
 
 # ---------------------------------------------------------------- run
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((rep = 1; rep <= REPEAT; rep++)); do
     for tool in zstd dbackup restic rclone; do
         has_tool "$tool" || continue
@@ -487,11 +502,12 @@ from collections import OrderedDict
 tsv, out_json, versions = sys.argv[1:4]
 samples = []
 for line in open(tsv):
-    tool, op, rep, secs, rss, stored, verified, nbytes, load, cpu, ceph, other = line.rstrip("\n").split("\t")
+    tool, op, rep, secs, rss, stored, verified, nbytes, load, cpu, ceph, other, flush = line.rstrip("\n").split("\t")
     samples.append(dict(tool=tool, op=op, run=int(rep), seconds=float(secs), peak_rss_kib=int(rss),
                         stored_bytes=int(stored), verified={"yes": True, "no": False}.get(verified),
                         input_bytes=int(nbytes), load_avg_1m=float(load), tool_cpu_s=float(cpu),
-                        ceph_cpu_s=float(ceph), other_programs_cpu_s=float(other)))
+                        ceph_cpu_s=float(ceph), other_programs_cpu_s=float(other),
+                        flush_seconds=float(flush) if flush else None))
 
 groups = OrderedDict()
 for s in samples:
@@ -515,7 +531,13 @@ for (tool, op), ss in groups.items():
                   else all(s["verified"] is True for s in ss)),
         tool_cpu_s=pick("tool_cpu_s"), ceph_cpu_s=pick("ceph_cpu_s"),
         other_programs_cpu_s=pick("other_programs_cpu_s"),
+        flush_seconds=pick("flush_seconds") if ss[0]["flush_seconds"] is not None else None,
+        mb_per_s_to_disk=None,
         seconds_all=[s["seconds"] for s in ss]))
+
+for r in rows:
+    if r["flush_seconds"] is not None:
+        r["mb_per_s_to_disk"] = round(r["input_bytes"] / (r["seconds"] + r["flush_seconds"]) / 1e6, 1)
 
 def rate(tool, op):
     for r in rows:
@@ -564,6 +586,20 @@ if any("memory check" in r["op"] for r in rows):
     targets.append(target(f"dbackup peak RSS at {int('$MEMCHECK_MIB')} MiB (backup and restore, MiB)",
                           memcheck_rss, 150, "<="))
 
+def disk_rate(tool, op):
+    return next((r["mb_per_s_to_disk"] for r in rows if (r["tool"], r["op"]) == (tool, op)), None)
+durable = OrderedDict(
+    note=("DBackup fsyncs the restored file before it exits; restic and rclone do not. "
+          "mb_per_s_to_disk also counts the time 'sync FILE' needed right after each tool exited, "
+          "i.e. restore rates at equal durability. Informational, not one of the targets."),
+    dbackup_restore_mb_per_s_to_disk=disk_rate("dbackup", "restore"),
+    restic_restore_mb_per_s_to_disk=disk_rate("restic", "restore"),
+    rclone_restore_mb_per_s_to_disk=disk_rate("rclone", "restore"))
+a, b = durable["dbackup_restore_mb_per_s_to_disk"], durable["restic_restore_mb_per_s_to_disk"]
+durable["dbackup_vs_restic"] = round(a / b, 2) if a and b else None
+a, b = durable["dbackup_restore_mb_per_s_to_disk"], durable["rclone_restore_mb_per_s_to_disk"]
+durable["dbackup_vs_rclone"] = round(a / b, 2) if a and b else None
+
 failures = [f.strip() for f in open("$FAILURES_FILE") if f.strip()]
 restores = [r for r in rows if r["verified"] is not None]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
@@ -585,7 +621,7 @@ result = OrderedDict(
         virtualization="${hypervisor:+$hypervisor guest}" or "none detected",
         kernel=platform.release(), disk="$disk_dev ($( [[ $rota == 1 ]] && echo 'reported rotational (virtual disk)' || echo 'non-rotational'))",
         s3_server="Ceph radosgw $(dpkg-query -W -f='${Version}' radosgw 2>/dev/null) on 127.0.0.1, single memstore OSD (objects in RAM), same machine",
-        load_avg_at_start=open("/proc/loadavg").read().split()[0]),
+        load_avg_at_start="$load_at_start"),
     versions=OrderedDict(l.rstrip("\n").split("=", 1) for l in open(versions) if "=" in l),
     settings=OrderedDict(
         zstd="zstd -3 -T0 -c FILE >/dev/null; zstd -d -c FILE.zst >/dev/null",
@@ -598,6 +634,7 @@ result = OrderedDict(
     failures=failures,
     results=rows,
     targets=targets,
+    restore_at_equal_durability=durable,
     samples=samples,
 )
 os.makedirs(os.path.dirname(out_json), exist_ok=True)
@@ -606,12 +643,13 @@ with open(out_json, "w") as f:
     f.write("\n")
 
 # Table
-hdr = ("tool", "operation", "seconds", "MB/s", "peak RSS MiB", "stored MiB", "CPU s", "S3 CPU s", "other CPU s", "verified", "ratios")
+hdr = ("tool", "operation", "seconds", "MB/s", "peak RSS MiB", "stored MiB", "CPU s", "S3 CPU s", "other CPU s", "fsync after s", "verified", "ratios")
 lines = [hdr]
 for r in rows:
     lines.append((r["tool"], r["op"], "%.2f" % r["seconds"], "%.1f" % (r["mb_per_s"] or 0),
                   "%.1f" % r["peak_rss_mib"], "%.1f" % (r["stored_bytes"] / 1048576),
                   "%.2f" % r["tool_cpu_s"], "%.2f" % r["ceph_cpu_s"], "%.2f" % r["other_programs_cpu_s"],
+                  "-" if r["flush_seconds"] is None else "%.2f" % r["flush_seconds"],
                   {True: "yes", False: "NO", None: "-"}[r["verified"]],
                   " ".join(f"{k}={v}" for k, v in r["ratios"].items())))
 w = [max(len(str(l[i])) for l in lines) for i in range(len(hdr))]
@@ -623,6 +661,9 @@ print()
 for t in targets:
     mark = {True: "met", False: "MISSED", None: "not measured"}[t["met"]]
     print(f"target: {t['name']} {t['rule']} {t['target']}: {t['value']} -> {mark}")
+print(f"restore at equal durability (incl. fsync): dbackup {durable['dbackup_restore_mb_per_s_to_disk']} MB/s, "
+      f"restic {durable['restic_restore_mb_per_s_to_disk']}, rclone {durable['rclone_restore_mb_per_s_to_disk']}; "
+      f"dbackup/restic = {durable['dbackup_vs_restic']} (informational)")
 print()
 print("results:", out_json)
 if not result["ok"]:
