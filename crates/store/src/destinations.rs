@@ -1,8 +1,13 @@
 use jiff::Timestamp;
-use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
+use crate::records::{Record, Table};
 use crate::{Store, StoreError};
+
+const TABLE: Table = Table {
+    name: "destinations",
+    what: "destination",
+};
 
 /// Where backups go. Kind-specific settings live in `config` as JSON; the engine owns
 /// their shape. Secrets are never part of it.
@@ -48,83 +53,26 @@ pub struct NewDestination {
     pub config: serde_json::Value,
 }
 
-const COLUMNS: &str = "id, name, kind, config, created_at, updated_at";
-
-fn read_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
-    Ok(RawRow {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        kind: row.get(2)?,
-        config: row.get(3)?,
-        created_at: row.get(4)?,
-        updated_at: row.get(5)?,
+fn decode(record: Record) -> Result<DestinationRecord, StoreError> {
+    let kind = DestinationKind::parse(&record.kind)
+        .ok_or_else(|| TABLE.corrupt(&record.id, format!("unknown kind {:?}", record.kind)))?;
+    Ok(DestinationRecord {
+        id: record.id,
+        name: record.name,
+        kind,
+        config: record.config,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
     })
-}
-
-struct RawRow {
-    id: String,
-    name: String,
-    kind: String,
-    config: String,
-    created_at: String,
-    updated_at: String,
-}
-
-impl RawRow {
-    fn decode(self) -> Result<DestinationRecord, StoreError> {
-        let corrupt = |reason: String| StoreError::Corrupt {
-            what: "destination",
-            id: self.id.clone(),
-            reason,
-        };
-        let kind = DestinationKind::parse(&self.kind)
-            .ok_or_else(|| corrupt(format!("unknown kind {:?}", self.kind)))?;
-        let config = serde_json::from_str(&self.config).map_err(|e| corrupt(e.to_string()))?;
-        let created_at = self
-            .created_at
-            .parse()
-            .map_err(|e: jiff::Error| corrupt(e.to_string()))?;
-        let updated_at = self
-            .updated_at
-            .parse()
-            .map_err(|e: jiff::Error| corrupt(e.to_string()))?;
-        Ok(DestinationRecord {
-            id: self.id,
-            name: self.name,
-            kind,
-            config,
-            created_at,
-            updated_at,
-        })
-    }
 }
 
 impl Store {
     pub fn list_destinations(&self) -> Result<Vec<DestinationRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM destinations ORDER BY name COLLATE NOCASE");
-        let mut stmt = self
-            .conn
-            .prepare(&sql)
-            .map_err(|e| self.err("list destinations in", e))?;
-        let rows = stmt
-            .query_map([], read_row)
-            .map_err(|e| self.err("list destinations in", e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err("list destinations in", e))?;
-        rows.into_iter().map(RawRow::decode).collect()
+        TABLE.list(self)?.into_iter().map(decode).collect()
     }
 
     pub fn destination(&self, id: &str) -> Result<DestinationRecord, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM destinations WHERE id = ?1");
-        self.conn
-            .query_row(&sql, [id], read_row)
-            .optional()
-            .map_err(|e| self.err("read a destination from", e))?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "destination",
-                id: id.to_owned(),
-            })?
-            .decode()
+        decode(TABLE.get(self, id)?)
     }
 
     /// Inserts a destination; `now` is its creation time.
@@ -133,50 +81,21 @@ impl Store {
         new: &NewDestination,
         now: Timestamp,
     ) -> Result<DestinationRecord, StoreError> {
-        let now_text = now.to_string();
-        let result = self.conn.execute(
-            "INSERT INTO destinations (id, name, kind, config, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-            params![
-                new.id,
-                new.name,
-                new.kind.as_str(),
-                new.config.to_string(),
-                now_text
-            ],
-        );
-        match result {
-            Ok(_) => self.destination(&new.id),
-            Err(e) if is_unique_violation(&e, "destinations.name") => {
-                Err(StoreError::DuplicateName {
-                    what: "destination",
-                    name: new.name.clone(),
-                })
-            }
-            Err(e) => Err(self.err("save a destination in", e)),
-        }
+        decode(TABLE.insert(
+            self,
+            &new.id,
+            &new.name,
+            new.kind.as_str(),
+            &new.config,
+            now,
+        )?)
     }
 
     pub fn delete_destination(&self, id: &str) -> Result<(), StoreError> {
-        let changed = self
-            .conn
-            .execute("DELETE FROM destinations WHERE id = ?1", [id])
-            .map_err(|e| self.err("remove a destination from", e))?;
-        if changed == 0 {
-            return Err(StoreError::NotFound {
-                what: "destination",
-                id: id.to_owned(),
-            });
-        }
-        Ok(())
+        TABLE.delete(self, id)
     }
 
     pub(crate) fn err(&self, action: &'static str, source: rusqlite::Error) -> StoreError {
         StoreError::from_sqlite(&self.path, action, source)
     }
-}
-
-pub(crate) fn is_unique_violation(e: &rusqlite::Error, column: &str) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, Some(msg))
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE && msg.contains(column))
 }

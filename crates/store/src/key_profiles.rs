@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension, Row};
 
-use crate::destinations::is_unique_violation;
+use crate::records::is_unique_violation;
 use crate::{Store, StoreError};
 
 /// An encryption key profile: its name and public id. The key is in the OS keyring.

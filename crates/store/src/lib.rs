@@ -1,5 +1,5 @@
-//! DBackup's local state in one SQLite file: destinations, settings and, as the
-//! product grows, sources, jobs and run history.
+//! DBackup's local state in one SQLite file: destinations, settings, sources and,
+//! as the product grows, jobs and run history.
 //!
 //! The file is opened in WAL mode with foreign keys on, and migrated forward with
 //! embedded, versioned migrations (`PRAGMA user_version`). A file written by a newer
@@ -8,12 +8,15 @@
 mod destinations;
 mod error;
 mod key_profiles;
+mod records;
 mod schema;
+mod sources;
 
 pub use destinations::{DestinationKind, DestinationRecord, NewDestination};
 pub use error::StoreError;
 pub use key_profiles::KeyProfileRecord;
 pub use schema::SCHEMA_VERSION;
+pub use sources::{NewSource, SourceKind, SourceRecord};
 
 use std::path::{Path, PathBuf};
 

@@ -10,6 +10,7 @@ use crate::StoreError;
 const MIGRATION_SQL: &[&str] = &[
     include_str!("../migrations/01-initial/up.sql"),
     include_str!("../migrations/02-key-profiles/up.sql"),
+    include_str!("../migrations/03-sources/up.sql"),
 ];
 
 /// The newest schema this build knows: one version per migration.

@@ -156,3 +156,54 @@ fn list_is_sorted_by_name_and_delete_removes() {
         StoreError::NotFound { .. }
     ));
 }
+
+#[test]
+fn sources_are_stored_with_their_kind_and_names_stay_unique() {
+    let store = Store::open_in_memory().unwrap();
+    let new = |id: &str, name: &str, kind| NewSource {
+        id: id.into(),
+        name: name.into(),
+        kind,
+        config: serde_json::json!({"host": "db", "port": 5432}),
+    };
+    let pg = store
+        .insert_source(
+            &new("s1", "Orders", SourceKind::Postgres),
+            t("2026-12-01T10:00:00Z"),
+        )
+        .unwrap();
+    assert_eq!(pg.kind, SourceKind::Postgres);
+    assert_eq!(pg.config["port"], 5432);
+    store
+        .insert_source(
+            &new("s2", "notes", SourceKind::Folder),
+            t("2026-12-01T10:00:00Z"),
+        )
+        .unwrap();
+    let err = store
+        .insert_source(
+            &new("s3", "ORDERS", SourceKind::Mysql),
+            t("2026-12-01T10:00:00Z"),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::DuplicateName { what: "source", .. }),
+        "{err}"
+    );
+    let names: Vec<_> = store
+        .list_sources()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["notes", "Orders"]);
+    store.delete_source("s1").unwrap();
+    assert!(matches!(
+        store.source("s1"),
+        Err(StoreError::NotFound { what: "source", .. })
+    ));
+    // A destination may share a source's name: they are different things.
+    store
+        .insert_destination(&new_local("d1", "notes"), t("2026-12-01T10:00:00Z"))
+        .unwrap();
+}
