@@ -2,6 +2,7 @@
 //! the archive pipeline consumes, and restores a stream back into a database.
 //! So far: SQLite, through SQLite's online backup API.
 
+pub mod folder;
 pub mod sqlite;
 
 use serde::{Deserialize, Serialize};
