@@ -1,8 +1,10 @@
 //! What DBackup backs up. Each kind turns a live database (or folder) into a stream
 //! the archive pipeline consumes, and restores a stream back into a database.
 //! Databases are read through their own dump tools (pg_dump, mariadb-dump), whose
-//! output streams straight into the archive; SQLite through its online backup API.
+//! output streams straight into the archive; SQLite through its online backup API;
+//! folders as a tar stream.
 
+pub mod folder;
 pub mod mysql;
 pub mod postgres;
 pub mod process;
