@@ -21,6 +21,9 @@ pub struct ArchiveMetadata {
     pub job_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
+    /// The database this archive holds, for servers with several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
 }
 
 impl ArchiveMetadata {
@@ -32,6 +35,7 @@ impl ArchiveMetadata {
             db_version: None,
             job_name: None,
             job_id: None,
+            database: None,
         }
     }
 }

@@ -42,15 +42,20 @@ pub enum Command {
     /// Places backups are stored.
     #[command(subcommand)]
     Destination(DestinationCommand),
+    /// What is backed up: PostgreSQL and MySQL/MariaDB servers, SQLite files, folders.
+    #[command(subcommand)]
+    Source(SourceCommand),
     /// The OS keyring, where passwords and keys are kept.
     #[command(subcommand)]
     Keyring(KeyringCommand),
     /// Encryption keys and recovery kits.
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Back up a file or standard input, compressed and encrypted, to one or more destinations.
+    /// Back up a saved source, a file or standard input, compressed and encrypted, to one or
+    /// more destinations.
     Backup(BackupArgs),
-    /// Restore a backup into a file. Needs only the destination and the key or passphrase.
+    /// Restore a backup into a file, or into a source's database or folder. Needs only the
+    /// destination and the key or passphrase.
     Restore(RestoreArgs),
     /// Download a backup, check every chunk and compare it with its manifest.
     Verify(VerifyArgs),
@@ -99,8 +104,11 @@ pub enum CompressionArg {
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
+    /// A saved source (its name or id): every database it covers, each as its own backup.
+    #[arg(long, conflicts_with_all = ["file", "stdin"])]
+    pub source: Option<String>,
     /// The file to back up.
-    #[arg(long, required_unless_present = "stdin", conflicts_with = "stdin")]
+    #[arg(long, required_unless_present_any = ["stdin", "source"], conflicts_with = "stdin")]
     pub file: Option<PathBuf>,
     /// Back up what arrives on standard input (e.g. `pg_dump ... | dbackup backup --stdin`).
     #[arg(long)]
@@ -108,7 +116,8 @@ pub struct BackupArgs {
     /// Destination; repeat to store copies in several places.
     #[arg(long = "to", required = true)]
     pub to: Vec<String>,
-    /// The job name: the folder and prefix of the backup's name (default: the file's name).
+    /// The job name: the folder and prefix of the backup's name (default: the source's or
+    /// the file's name).
     #[arg(long)]
     pub name: Option<String>,
     /// Encrypt with this key profile from the OS keyring (name or key id).
@@ -135,10 +144,26 @@ pub struct RestoreArgs {
     /// Where the backup is.
     #[arg(long)]
     pub from: String,
-    /// The file to restore into.
+    /// The file to restore into; with --into-source, the SQLite file or the folder to
+    /// restore into instead of the source's own.
+    #[arg(long, required_unless_present = "into_source")]
+    pub output: Option<PathBuf>,
+    /// Restore into this saved source's server (or file, or folder).
     #[arg(long)]
-    pub output: PathBuf,
-    /// Replace the output file if it exists.
+    pub into_source: Option<String>,
+    /// With --into-source: the database to restore into (default: the backup's own). It is
+    /// created when missing.
+    #[arg(long, requires = "into_source")]
+    pub database: Option<String>,
+    /// PostgreSQL: drop the backup's objects in the target before recreating them.
+    #[arg(long, requires = "into_source")]
+    pub clean: bool,
+    /// Afterwards compare the row count of every table with the database the backup was
+    /// taken from, on the same source.
+    #[arg(long, requires = "into_source")]
+    pub check: bool,
+    /// Replace the output file if it exists; restore into a database or folder that is
+    /// not empty.
     #[arg(long)]
     pub overwrite: bool,
     #[command(flatten)]
@@ -267,6 +292,92 @@ pub enum DestinationCommand {
     Remove {
         /// The destination's id or name.
         destination: String,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PasswordArgs {
+    /// The environment variable holding the database password (never give it as an
+    /// argument: other users can see arguments). Kept in the OS keyring.
+    #[arg(long)]
+    pub password_env: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourceCommand {
+    /// List sources.
+    List,
+    /// Add a PostgreSQL server: one database, or every database plus roles (globals).
+    AddPostgres {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value_t = 5432)]
+        port: u16,
+        #[arg(long)]
+        user: String,
+        /// The database; omit to back up every database and the roles.
+        #[arg(long)]
+        database: Option<String>,
+        /// disable, allow, prefer, require, verify-ca or verify-full.
+        #[arg(long, default_value = "prefer")]
+        ssl_mode: String,
+        /// Where pg_dump, pg_restore and psql are (default: on PATH).
+        #[arg(long)]
+        tools_dir: Option<PathBuf>,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Add a MySQL or MariaDB server.
+    AddMysql {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value_t = 3306)]
+        port: u16,
+        #[arg(long)]
+        user: String,
+        /// A database; repeat for several; omit for every database.
+        #[arg(long)]
+        database: Vec<String>,
+        /// Where mariadb-dump/mysqldump and mariadb/mysql are (default: on PATH).
+        #[arg(long)]
+        tools_dir: Option<PathBuf>,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Add an SQLite database file (copied consistently while in use).
+    AddSqlite {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        path: PathBuf,
+    },
+    /// Add a folder.
+    AddFolder {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        path: PathBuf,
+        /// Take only what matches this glob (relative to the folder); repeat for several.
+        #[arg(long)]
+        include: Vec<String>,
+        /// Leave out what matches this glob, e.g. 'node_modules/**'; repeat for several.
+        #[arg(long)]
+        exclude: Vec<String>,
+    },
+    /// Test a source: tools found and recent enough, server reachable, password accepted,
+    /// every database readable.
+    Test {
+        /// The source's id or name.
+        source: String,
+    },
+    /// Stop using a source. Its backups are left in place.
+    Remove {
+        /// The source's id or name.
+        source: String,
     },
 }
 

@@ -1,6 +1,7 @@
 //! The backup, restore, verify, inspect and key commands: argument handling around
 //! engine calls, on a tokio runtime of their own.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -8,10 +9,15 @@ use std::sync::Arc;
 use dbackup_archive::{
     ArchiveMetadata, Argon2Params, Compression, EncryptionSetting, Key, WriterSettings,
 };
-use dbackup_engine::backup::{run_backup, BackupPlan, BackupStatus};
+use dbackup_engine::backup::{
+    run_backup, BackupPlan, BackupReport, BackupStatus, NamedDestination,
+};
 use dbackup_engine::restore::{restore_to_file, verify as verify_backup, ReadReport, SharedKeys};
+use dbackup_engine::source_run::{
+    backup_source as backup_source_run, restore_to_source, RestoreInto, SourceBackupPlan,
+};
 use dbackup_engine::transfer::progress::ProgressReporter;
-use dbackup_engine::EngineError;
+use dbackup_engine::{EngineError, ErrorCode};
 use dbackup_storage::ObjectKey;
 use tokio_util::sync::CancellationToken;
 
@@ -54,29 +60,6 @@ fn object_key(object: &str) -> Result<ObjectKey, EngineError> {
     Ok(ObjectKey::new(object.trim_start_matches('/'))?)
 }
 
-/// `<job>/<job>_<UTC yyyy-MM-ddTHH-mm-ssZ>.dbk`: readable and sorting by time.
-fn backup_name(job: &str, now: jiff::Timestamp) -> Result<ObjectKey, EngineError> {
-    let safe: String = job
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let safe = safe.trim_matches(['.', '-']);
-    if safe.is_empty() {
-        return Err(EngineError::invalid(
-            "name",
-            "give the backup a name with letters or digits (--name)",
-        ));
-    }
-    let stamp = now.strftime("%Y-%m-%dT%H-%M-%SZ");
-    Ok(ObjectKey::new(format!("{safe}/{safe}_{stamp}.dbk"))?)
-}
-
 fn encryption(args: &BackupArgs) -> Result<EncryptionSetting, EngineError> {
     if args.no_encryption {
         eprintln!("dbackup: warning: this backup is not encrypted; anyone who can read the bucket can read it");
@@ -102,6 +85,13 @@ fn encryption(args: &BackupArgs) -> Result<EncryptionSetting, EngineError> {
     }
 }
 
+fn compression(args: &BackupArgs) -> Compression {
+    match args.compression {
+        CompressionArg::Zstd => Compression::Zstd,
+        CompressionArg::None => Compression::None,
+    }
+}
+
 pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
     let encryption = encryption(&args)?;
     let destinations = args
@@ -109,6 +99,9 @@ pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
         .iter()
         .map(|spec| location::resolve(spec, &args.s3))
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(source) = &args.source {
+        return backup_source(source, &args, encryption, destinations, out);
+    }
     let (input, default_name, total): (Box<dyn Read + Send>, String, Option<u64>) = match &args.file
     {
         Some(path) => {
@@ -126,15 +119,12 @@ pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
     };
     let now = jiff::Timestamp::now();
     let job = args.name.clone().unwrap_or(default_name);
-    let object = backup_name(&job, now)?;
+    let object = dbackup_engine::source_run::object_name(&job, None, now)?;
     let mut metadata = ArchiveMetadata::new(now);
     metadata.job_name = Some(job);
     metadata.source_kind = Some(if args.stdin { "stdin" } else { "file" }.into());
     let mut settings = WriterSettings::new(encryption, metadata);
-    settings.compression = match args.compression {
-        CompressionArg::Zstd => Compression::Zstd,
-        CompressionArg::None => Compression::None,
-    };
+    settings.compression = compression(&args);
     settings.level = args.level;
 
     let rt = runtime()?;
@@ -153,46 +143,125 @@ pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
         &progress,
         &cancel,
     ))?;
+    out.value(&report, || backup_lines(&report));
+    match report.status {
+        BackupStatus::Success => Ok(()),
+        _ => Err(copies_failed(&report)),
+    }
+}
+
+fn copies_failed(report: &BackupReport) -> EngineError {
+    EngineError::AllDestinationsFailed {
+        failures: report
+            .copies
+            .iter()
+            .filter_map(|c| c.error.as_ref().map(|e| format!("{}: {e}", c.destination)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+fn backup_lines(report: &BackupReport) -> String {
+    let m = &report.manifest;
+    let mut text = format!(
+        "{}: {} ({} bytes -> {} stored, sha256 {})\n",
+        match report.status {
+            BackupStatus::Success => "stored",
+            BackupStatus::Partial => "PARTIAL",
+            BackupStatus::Failed => "FAILED",
+        },
+        report.object,
+        m.plain_size,
+        m.stored_size,
+        m.sha256
+    );
+    for copy in &report.copies {
+        match &copy.error {
+            None => text.push_str(&format!("  ok      {}\n", copy.destination)),
+            Some(e) => text.push_str(&format!("  failed  {}: {e}\n", copy.destination)),
+        }
+    }
+    text
+}
+
+fn backup_source(
+    wanted: &str,
+    args: &BackupArgs,
+    encryption: EncryptionSetting,
+    destinations: Vec<NamedDestination>,
+    out: &Output,
+) -> Result<(), EngineError> {
+    let engine = crate::open_engine()?;
+    let found = engine.find_source(wanted)?;
+    let source = Arc::new(engine.open_source(&found.id)?);
+    let now = jiff::Timestamp::now();
+    let mut settings = WriterSettings::new(encryption, ArchiveMetadata::new(now));
+    settings.compression = compression(args);
+    settings.level = args.level;
+    let plan = SourceBackupPlan {
+        job_name: args.name.clone().unwrap_or_else(|| found.name.clone()),
+        job_id: None,
+        settings,
+        destinations,
+        trigger: "cli".into(),
+        now,
+    };
+    let rt = runtime()?;
+    let cancel = cancel_on_ctrl_c(&rt);
+    let (progress, rx) = ProgressReporter::new(None);
+    crate::progress::show(&rt, rx, "backing up");
+    let report = rt.block_on(backup_source_run(source, plan, &progress, &cancel))?;
     out.value(&report, || {
-        let m = &report.manifest;
-        let mut text = format!(
-            "{}: {} ({} bytes -> {} stored, sha256 {})\n",
-            match report.status {
-                BackupStatus::Success => "stored",
-                BackupStatus::Partial => "PARTIAL",
-                BackupStatus::Failed => "FAILED",
-            },
-            report.object,
-            m.plain_size,
-            m.stored_size,
-            m.sha256
-        );
-        for copy in &report.copies {
-            match &copy.error {
-                None => text.push_str(&format!("  ok      {}\n", copy.destination)),
-                Some(e) => text.push_str(&format!("  failed  {}: {e}\n", copy.destination)),
+        let mut text = String::new();
+        for unit in &report.units {
+            match (&unit.backup, &unit.error) {
+                (Some(backup), _) => text.push_str(&backup_lines(backup)),
+                (None, Some(e)) => text.push_str(&format!(
+                    "FAILED: {} ({}): {}\n",
+                    unit.unit, found.name, e.message
+                )),
+                (None, None) => {}
             }
         }
         text
     });
-    match report.status {
-        BackupStatus::Success => Ok(()),
-        _ => Err(EngineError::AllDestinationsFailed {
-            failures: report
-                .copies
-                .iter()
-                .filter_map(|c| c.error.as_ref().map(|e| format!("{}: {e}", c.destination)))
-                .collect::<Vec<_>>()
-                .join("; "),
-        }),
+    if report.status == BackupStatus::Success {
+        return Ok(());
     }
+    // The first failure decides the exit code: a source problem (8) or storage (5).
+    for unit in &report.units {
+        if let Some(e) = &unit.error {
+            return Err(match e.code {
+                ErrorCode::Source => EngineError::SourceFailed {
+                    detail: format!("{}: {}", unit.unit, e.message),
+                },
+                _ => EngineError::AllDestinationsFailed {
+                    failures: format!("{}: {}", unit.unit, e.message),
+                },
+            });
+        }
+        if let Some(backup) = &unit.backup {
+            if backup.status != BackupStatus::Success {
+                return Err(copies_failed(backup));
+            }
+        }
+    }
+    Err(EngineError::Internal {
+        detail: "the run failed without saying why".into(),
+    })
 }
 
 pub fn restore(args: RestoreArgs, out: &Output) -> Result<(), EngineError> {
+    if let Some(source) = &args.into_source {
+        return restore_into_source(source, &args, out);
+    }
     let from = location::resolve(&args.from, &args.s3)?;
     let object = object_key(&args.object)?;
     let keys = read_keys(&args.keys)?;
-    let output = std::path::absolute(&args.output).unwrap_or(args.output.clone());
+    let output = args.output.clone().ok_or_else(|| {
+        EngineError::invalid("output", "give --output FILE, or --into-source SOURCE")
+    })?;
+    let output = std::path::absolute(&output).unwrap_or(output);
     let rt = runtime()?;
     let cancel = cancel_on_ctrl_c(&rt);
     let (progress, rx) = ProgressReporter::new(None);
@@ -217,6 +286,119 @@ pub fn restore(args: RestoreArgs, out: &Output) -> Result<(), EngineError> {
         )
     });
     Ok(())
+}
+
+fn restore_into_source(wanted: &str, args: &RestoreArgs, out: &Output) -> Result<(), EngineError> {
+    let from = location::resolve(&args.from, &args.s3)?;
+    let object = object_key(&args.object)?;
+    let keys = read_keys(&args.keys)?;
+    let engine = crate::open_engine()?;
+    let found = engine.find_source(wanted)?;
+    let source = Arc::new(engine.open_source(&found.id)?);
+    let into = RestoreInto {
+        database: args.database.clone(),
+        path: args
+            .output
+            .clone()
+            .map(|p| std::path::absolute(&p).unwrap_or(p)),
+        clean: args.clean,
+        overwrite: args.overwrite,
+        count_rows: args.check,
+    };
+    let rt = runtime()?;
+    let cancel = cancel_on_ctrl_c(&rt);
+    let (progress, rx) = ProgressReporter::new(None);
+    crate::progress::show(&rt, rx, "restoring");
+    let report = rt.block_on(restore_to_source(
+        from.destination,
+        &object,
+        keys,
+        source.clone(),
+        into,
+        &progress,
+        &cancel,
+    ))?;
+    print_warnings(&report.read);
+    let mismatches = match (&report.row_counts, args.check) {
+        (Some(restored), true) => {
+            let info = rt.block_on(dbackup_engine::inspect::inspect(
+                location::resolve(&args.from, &args.s3)?.destination,
+                &object,
+            ))?;
+            let original = info.database.clone();
+            let counted = {
+                let source = source.clone();
+                rt.block_on(async move {
+                    tokio::task::spawn_blocking(move || {
+                        dbackup_engine::source_run::count_rows(&source, original.as_deref())
+                    })
+                    .await
+                })
+                .map_err(|e| EngineError::Internal {
+                    detail: format!("counting rows failed: {e}"),
+                })??
+            };
+            compare_counts(counted.as_ref(), restored)
+        }
+        _ => Vec::new(),
+    };
+    out.value(&report, || {
+        let mut text = format!(
+            "restored {} into {} ({} bytes, every chunk authenticated{})\n",
+            report.read.object,
+            report.target,
+            report.read.plain_size,
+            manifest_note(&report.read)
+        );
+        for warning in &report.warnings {
+            text.push_str(&format!("  note: {warning}\n"));
+        }
+        if let Some(counts) = &report.row_counts {
+            text.push_str(&format!(
+                "  {} tables, {} rows\n",
+                counts.len(),
+                counts.values().sum::<u64>()
+            ));
+        }
+        text
+    });
+    if mismatches.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::Mismatch {
+            object: report.read.object.clone(),
+            detail: format!(
+                "row counts differ from the database it was taken from: {} (expected if that database changed since the backup)",
+                mismatches.join("; ")
+            ),
+        })
+    }
+}
+
+/// Tables whose row counts differ, as "table: source N, restored M".
+fn compare_counts(
+    original: Option<&BTreeMap<String, u64>>,
+    restored: &BTreeMap<String, u64>,
+) -> Vec<String> {
+    let Some(original) = original else {
+        return vec![
+            "the original database is not on this source, so there is nothing to compare with"
+                .into(),
+        ];
+    };
+    let mut tables: Vec<&String> = original.keys().chain(restored.keys()).collect();
+    tables.sort();
+    tables.dedup();
+    tables
+        .into_iter()
+        .filter_map(|t| {
+            let (a, b) = (original.get(t), restored.get(t));
+            (a != b).then(|| {
+                let show = |n: Option<&u64>| n.map_or("missing".to_owned(), u64::to_string);
+                format!("{t}: source {}, restored {}", show(a), show(b))
+            })
+        })
+        .collect()
 }
 
 pub fn verify(args: VerifyArgs, out: &Output) -> Result<(), EngineError> {

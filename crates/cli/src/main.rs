@@ -8,6 +8,7 @@ mod keys;
 mod location;
 mod output;
 mod progress;
+mod sources;
 
 use std::process::ExitCode;
 
@@ -149,6 +150,7 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
                 format!("removed {destination}; the backups stored there were left in place\n")
             });
         }
+        Command::Source(command) => sources::run(command, out)?,
         Command::Backup(args) => commands::backup(args, out)?,
         Command::Restore(args) => commands::restore(args, out)?,
         Command::Verify(args) => commands::verify(args, out)?,

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use dbackup_engine::keys::KeyProfileView;
-use dbackup_engine::{DestinationView, EngineError};
+use dbackup_engine::{DestinationView, EngineError, SourceView};
 use serde::Serialize;
 
 /// Prints results as text for people or JSON for scripts.
@@ -36,31 +36,75 @@ impl Output {
     }
 }
 
+/// Left-aligned columns, each as wide as its widest cell; the last is not padded.
+fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let last = cells.len().saturating_sub(1);
+        let mut text = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i == last {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        text.push('\n');
+        text
+    };
+    let mut out = line(headers.to_vec());
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+fn kind_name<T: Serialize>(kind: T) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 pub fn destinations_table(list: &[DestinationView]) -> String {
     if list.is_empty() {
         return "No destinations yet - add one with `dbackup destination add-local`\n".to_owned();
     }
-    let name_width = list
+    let rows: Vec<Vec<String>> = list
         .iter()
-        .map(|d| d.name.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let mut out = format!(
-        "{:<name_width$}  {:<5}  {:<36}  LOCATION\n",
-        "NAME", "KIND", "ID"
-    );
-    for d in list {
-        let kind = serde_json::to_value(d.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "{:<name_width$}  {:<5}  {:<36}  {}\n",
-            d.name, kind, d.id, d.location
-        ));
+        .map(|d| {
+            vec![
+                d.name.clone(),
+                kind_name(d.kind),
+                d.id.clone(),
+                d.location.clone(),
+            ]
+        })
+        .collect();
+    table(&["NAME", "KIND", "ID", "LOCATION"], &rows)
+}
+
+pub fn sources_table(list: &[SourceView]) -> String {
+    if list.is_empty() {
+        return "No sources yet - add one with `dbackup source add-postgres` (or add-mysql, add-sqlite, add-folder)\n".to_owned();
     }
-    out
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                kind_name(s.kind),
+                s.id.clone(),
+                s.location.clone(),
+            ]
+        })
+        .collect();
+    table(&["NAME", "KIND", "ID", "LOCATION"], &rows)
 }
 
 pub fn key_profiles_table(list: &[KeyProfileView]) -> String {
@@ -68,30 +112,23 @@ pub fn key_profiles_table(list: &[KeyProfileView]) -> String {
         return "No key profiles yet - create one with `dbackup key create --name NAME`\n"
             .to_owned();
     }
-    let width = list
+    let rows: Vec<Vec<String>> = list
         .iter()
-        .map(|k| k.name.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let mut out = format!(
-        "{:<width$}  {:<8}  {:<25}  RECOVERY KIT\n",
-        "NAME", "KEY ID", "CREATED"
-    );
-    for k in list {
-        out.push_str(&format!(
-            "{:<width$}  {:<8}  {:<25}  {}\n",
-            k.name,
-            k.key_id,
-            k.created_at,
-            if k.exported {
-                "exported"
-            } else {
-                "NOT EXPORTED - run `dbackup key export`"
-            }
-        ));
-    }
-    out
+        .map(|k| {
+            vec![
+                k.name.clone(),
+                k.key_id.to_string(),
+                k.created_at.clone(),
+                if k.exported {
+                    "exported"
+                } else {
+                    "NOT EXPORTED - run `dbackup key export`"
+                }
+                .to_owned(),
+            ]
+        })
+        .collect();
+    table(&["NAME", "KEY ID", "CREATED", "RECOVERY KIT"], &rows)
 }
 
 pub fn probe_report(r: &dbackup_storage::probe::ProbeReport) -> String {

@@ -285,6 +285,7 @@ pub async fn run_backup(
         source_kind: metadata.source_kind.clone(),
         db_engine: metadata.db_engine.clone(),
         db_version: metadata.db_version.clone(),
+        database: metadata.database.clone(),
         compression: match compression {
             Compression::None => "none".into(),
             Compression::Zstd => "zstd".into(),

@@ -43,6 +43,10 @@ pub enum EngineError {
     Storage(#[from] dbackup_storage::StorageError),
     #[error(transparent)]
     Archive(#[from] dbackup_archive::ArchiveError),
+    #[error(transparent)]
+    Source(#[from] dbackup_sources::SourceError),
+    #[error(transparent)]
+    Folder(#[from] dbackup_sources::folder::FolderError),
     #[error("reading the source failed: {detail}. Nothing was stored; fix the source and run the backup again")]
     SourceFailed { detail: String },
     #[error("the backup was stored on no destination: {failures}")]
@@ -76,6 +80,8 @@ impl EngineError {
             Self::Archive(e) => archive_code(e),
             Self::Mismatch { .. } => ErrorCode::Corrupt,
             Self::SourceFailed { .. } => ErrorCode::Source,
+            Self::Source(e) => source_code(e),
+            Self::Folder(e) => folder_code(e),
             Self::RestoreTarget { .. } => ErrorCode::InvalidInput,
             Self::Cancelled => ErrorCode::Cancelled,
             Self::Internal { .. } => ErrorCode::Internal,
@@ -86,6 +92,7 @@ impl EngineError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::InvalidInput { field, .. } => Some(field),
+            Self::Source(dbackup_sources::SourceError::Invalid { field, .. }) => Some(field),
             Self::Store(StoreError::DuplicateName { .. } | StoreError::DuplicateKey { .. }) => {
                 Some("name")
             }
@@ -106,6 +113,25 @@ impl EngineError {
             field,
             message: message.into(),
         }
+    }
+}
+
+fn source_code(e: &dbackup_sources::SourceError) -> ErrorCode {
+    use dbackup_sources::SourceError as S;
+    match e {
+        S::Invalid { .. } => ErrorCode::InvalidInput,
+        S::TargetExists { .. } | S::TargetNotEmpty { .. } => ErrorCode::Conflict,
+        _ => ErrorCode::Source,
+    }
+}
+
+fn folder_code(e: &dbackup_sources::folder::FolderError) -> ErrorCode {
+    use dbackup_sources::folder::FolderError as F;
+    match e {
+        F::BadPattern { .. } | F::TargetNotFolder { .. } => ErrorCode::InvalidInput,
+        F::TargetNotEmpty { .. } => ErrorCode::Conflict,
+        F::UnsafeEntry { .. } | F::UnsupportedEntry { .. } | F::Truncated => ErrorCode::Corrupt,
+        _ => ErrorCode::Source,
     }
 }
 

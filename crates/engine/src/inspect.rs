@@ -33,6 +33,7 @@ pub struct Inspection {
     pub db_version: Option<String>,
     pub job_name: Option<String>,
     pub job_id: Option<String>,
+    pub database: Option<String>,
     /// The sidecar, when present and readable.
     pub manifest: Option<Manifest>,
 }
@@ -76,6 +77,7 @@ pub async fn inspect(
         db_version: meta.db_version,
         job_name: meta.job_name,
         job_id: meta.job_id,
+        database: meta.database,
         manifest,
     })
 }

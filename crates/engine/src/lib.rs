@@ -12,12 +12,15 @@ mod paths;
 pub mod restore;
 pub mod s3_destination;
 pub mod secrets;
+pub mod source_run;
+pub mod sources;
 pub mod transfer;
 
 pub use destinations::{DestinationKind, DestinationView, NewLocalDestination};
 pub use error::{EngineError, ErrorCode};
 pub use paths::AppPaths;
 pub use secrets::{Keyring, Secret};
+pub use sources::{NewSource, OpenSource, SourceKind, SourceSettings, SourceView};
 
 use std::sync::{Mutex, MutexGuard};
 

@@ -28,6 +28,9 @@ pub struct Manifest {
     pub db_engine: Option<String>,
     #[serde(default)]
     pub db_version: Option<String>,
+    /// The database this backup holds, for servers with several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
     /// `zstd` or `none`.
     pub compression: String,
     pub compression_level: i32,

@@ -345,3 +345,37 @@ fn temp_beside(target: &Path) -> PathBuf {
         .unwrap_or_else(|| "restore".into());
     target.with_file_name(format!(".{name}.dbackup-partial"))
 }
+
+/// Restores into a consumer on its own thread (a database's restore tool, a folder
+/// unpacker). The consumer sees the end of its input only after every chunk is
+/// authenticated and the object checked against its manifest; on any failure its
+/// input fails instead, so it never takes a cut-off stream for a complete one.
+pub async fn restore_into<T: Send + 'static>(
+    destination: Arc<dyn Destination>,
+    object: &ObjectKey,
+    keys: SharedKeys,
+    consumer: impl FnOnce(&mut dyn io::Read) -> Result<T, EngineError> + Send + 'static,
+    progress: &ProgressReporter,
+    cancel: &CancellationToken,
+) -> Result<(ReadReport, T), EngineError> {
+    let (writer, mut reader) = crate::transfer::pipe::handoff(8);
+    let consumer = tokio::task::spawn_blocking(move || consumer(&mut reader));
+    let read = read_into(destination, object, keys, writer, progress, cancel).await;
+    let read = match read {
+        Ok((report, writer, _)) => {
+            writer.finish();
+            Ok(report)
+        }
+        Err(e) => Err(e),
+    };
+    let consumed = consumer.await.map_err(|join| EngineError::Internal {
+        detail: format!("the restore task failed: {join}"),
+    })?;
+    match (read, consumed) {
+        (Ok(report), Ok(value)) => Ok((report, value)),
+        // The consumer stopped reading first: its error is the cause.
+        (Err(EngineError::RestoreTarget { .. }), Err(e)) => Err(e),
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(e)) => Err(e),
+    }
+}

@@ -131,7 +131,7 @@ impl Mysql {
             .tempfile()
             .map_err(io_error)?;
         let mut text = format!(
-            "[client]\nhost={}\nport={}\nuser={}\nconnect-timeout=10\ndefault-character-set=utf8mb4\n",
+            "[client]\nhost={}\nport={}\nuser={}\ndefault-character-set=utf8mb4\n",
             option_value(&self.config.host),
             self.config.port,
             option_value(&self.config.user),
@@ -139,6 +139,8 @@ impl Mysql {
         if let Some(password) = &self.password {
             text.push_str(&format!("password={}\n", option_value(password)));
         }
+        // Only under [mysql]: mariadb-dump refuses connect-timeout as unknown.
+        text.push_str("[mysql]\nconnect-timeout=10\n");
         file.write_all(text.as_bytes()).map_err(io_error)?;
         file.flush().map_err(io_error)?;
         Ok(file.into_temp_path())
@@ -151,39 +153,7 @@ impl Mysql {
     }
 
     fn explain(&self, error: SourceError, database: Option<&str>) -> SourceError {
-        let SourceError::ToolFailed { stderr, .. } = &error else {
-            return error;
-        };
-        let detail = last_line(stderr);
-        let has = |code: &str| {
-            stderr.contains(&format!("ERROR {code} "))
-                || stderr.contains(&format!("Got error: {code}:"))
-                || stderr.contains(&format!("error: {code}:"))
-        };
-        if has("1045") {
-            SourceError::AuthFailed {
-                server: self.server(),
-                user: self.config.user.clone(),
-                detail,
-            }
-        } else if has("1049") {
-            SourceError::MissingDatabase {
-                server: self.server(),
-                database: database.unwrap_or_default().to_owned(),
-            }
-        } else if has("1044") || has("1142") || has("1227") || has("1370") {
-            SourceError::PermissionDenied {
-                user: self.config.user.clone(),
-                detail,
-            }
-        } else if has("2002") || has("2003") || has("2005") || has("2013") {
-            SourceError::Unreachable {
-                server: self.server(),
-                detail,
-            }
-        } else {
-            error
-        }
+        explain(&self.server(), &self.config.user, database, error)
     }
 
     /// Runs SQL with the client and returns its rows (tab-separated columns).
@@ -288,7 +258,10 @@ impl Mysql {
                 "--",
             ])
             .arg(database);
-        dumper.spawn_dump(&mut command, Some(options))
+        let (server, user, db) = (self.server(), self.config.user.clone(), database.to_owned());
+        let explainer: crate::process::Explain =
+            Box::new(move |e| explain(&server, &user, Some(&db), e));
+        dumper.spawn_dump(&mut command, Some(options), explainer)
     }
 
     /// Restores a `dump` into `database`, creating it when missing. A database that
@@ -377,6 +350,43 @@ impl Mysql {
             }
         }
         Ok(counts)
+    }
+}
+
+/// Turns a tool failure into what the user needs to hear, by MySQL error number.
+fn explain(server: &str, user: &str, database: Option<&str>, error: SourceError) -> SourceError {
+    let SourceError::ToolFailed { stderr, .. } = &error else {
+        return error;
+    };
+    let detail = last_line(stderr);
+    let has = |code: &str| {
+        stderr.contains(&format!("ERROR {code} "))
+            || stderr.contains(&format!("Got error: {code}:"))
+            || stderr.contains(&format!("error: {code}:"))
+    };
+    if has("1045") {
+        SourceError::AuthFailed {
+            server: server.to_owned(),
+            user: user.to_owned(),
+            detail,
+        }
+    } else if has("1049") {
+        SourceError::MissingDatabase {
+            server: server.to_owned(),
+            database: database.unwrap_or_default().to_owned(),
+        }
+    } else if has("1044") || has("1142") || has("1227") || has("1370") {
+        SourceError::PermissionDenied {
+            user: user.to_owned(),
+            detail,
+        }
+    } else if has("2002") || has("2003") || has("2005") || has("2013") {
+        SourceError::Unreachable {
+            server: server.to_owned(),
+            detail,
+        }
+    } else {
+        error
     }
 }
 

@@ -171,50 +171,14 @@ impl Postgres {
         command
     }
 
-    /// Turns a tool failure into what the user needs to hear.
     fn explain(&self, error: SourceError, database: &str) -> SourceError {
-        let SourceError::ToolFailed { stderr, .. } = &error else {
-            return error;
-        };
-        let lower = stderr.to_lowercase();
-        let detail = last_line(stderr);
-        if lower.contains("password authentication failed")
-            || lower.contains("no password supplied")
-            || lower.contains("authentication failed")
-            || lower.contains("role \"") && lower.contains("does not exist")
-        {
-            SourceError::AuthFailed {
-                server: self.server(),
-                user: self.config.user.clone(),
-                detail,
-            }
-        } else if lower.contains(&format!(
-            "database \"{}\" does not exist",
-            database.to_lowercase()
-        )) {
-            SourceError::MissingDatabase {
-                server: self.server(),
-                database: database.to_owned(),
-            }
-        } else if lower.contains("permission denied") {
-            SourceError::PermissionDenied {
-                user: self.config.user.clone(),
-                detail,
-            }
-        } else if lower.contains("connection refused")
-            || lower.contains("could not translate host name")
-            || lower.contains("timeout expired")
-            || lower.contains("no route to host")
-            || lower.contains("network is unreachable")
-            || lower.contains("could not connect")
-        {
-            SourceError::Unreachable {
-                server: self.server(),
-                detail,
-            }
-        } else {
-            error
-        }
+        explain(&self.server(), &self.config.user, database, error)
+    }
+
+    fn explainer(&self, database: &str) -> crate::process::Explain {
+        let (server, user, database) =
+            (self.server(), self.config.user.clone(), database.to_owned());
+        Box::new(move |e| explain(&server, &user, &database, e))
     }
 
     /// Runs one SQL statement with psql and returns its rows.
@@ -349,7 +313,7 @@ impl Postgres {
             .arg("--format=custom")
             .arg("--compress=0")
             .arg(format!("--dbname={}", conninfo_dbname(database)));
-        pg_dump.spawn_dump(&mut command, None)
+        pg_dump.spawn_dump(&mut command, None, self.explainer(database))
     }
 
     /// Streams `pg_dumpall --globals-only`: roles, their memberships and tablespaces.
@@ -364,7 +328,7 @@ impl Postgres {
         if !self.is_superuser()? {
             command.arg("--no-role-passwords");
         }
-        pg_dumpall.spawn_dump(&mut command, None)
+        pg_dumpall.spawn_dump(&mut command, None, self.explainer(self.maintenance_db()))
     }
 
     /// Restores a `dump` into `database`, creating it when missing. A database that
@@ -480,6 +444,59 @@ impl Postgres {
             }
         }
         Ok(counts)
+    }
+}
+
+/// Turns a tool failure into what the user needs to hear.
+fn explain(server: &str, user: &str, database: &str, error: SourceError) -> SourceError {
+    let SourceError::ToolFailed { stderr, .. } = &error else {
+        return error;
+    };
+    let lower = stderr.to_lowercase();
+    let detail = last_line(stderr);
+    if lower.contains("password authentication failed")
+        || lower.contains("no password supplied")
+        || lower.contains("authentication failed")
+        || lower.contains("role \"") && lower.contains("does not exist")
+    {
+        SourceError::AuthFailed {
+            server: server.to_owned(),
+            user: user.to_owned(),
+            detail,
+        }
+    } else if lower.contains(&format!(
+        "database \"{}\" does not exist",
+        database.to_lowercase()
+    )) {
+        SourceError::MissingDatabase {
+            server: server.to_owned(),
+            database: database.to_owned(),
+        }
+    } else if lower.contains("permission denied") {
+        SourceError::PermissionDenied {
+            user: user.to_owned(),
+            detail,
+        }
+    } else if lower.contains("server version mismatch") {
+        SourceError::ToolTooOld {
+            tool: "pg_dump".into(),
+            tool_version: "on this machine".into(),
+            server_version: detail,
+            install: "the postgresql-client package matching the server's major version".into(),
+        }
+    } else if lower.contains("connection refused")
+        || lower.contains("could not translate host name")
+        || lower.contains("timeout expired")
+        || lower.contains("no route to host")
+        || lower.contains("network is unreachable")
+        || lower.contains("could not connect")
+    {
+        SourceError::Unreachable {
+            server: server.to_owned(),
+            detail,
+        }
+    } else {
+        error
     }
 }
 

@@ -94,11 +94,13 @@ impl Tool {
         })
     }
 
-    /// Starts `command` with stdout as the stream to back up.
+    /// Starts `command` with stdout as the stream to back up. `explain` turns the
+    /// tool's failure into what the user needs to hear.
     pub fn spawn_dump(
         &self,
         command: &mut Command,
         keep_alive: Option<tempfile::TempPath>,
+        explain: Explain,
     ) -> Result<DumpStream, SourceError> {
         let mut child = command
             .stdin(Stdio::null())
@@ -119,6 +121,7 @@ impl Tool {
             stdout,
             stderr,
             done: false,
+            explain,
             _keep_alive: keep_alive,
         })
     }
@@ -260,6 +263,9 @@ impl Stderr {
     }
 }
 
+/// Maps a tool's failure to a specific error (authentication, permission, ...).
+pub type Explain = Box<dyn Fn(SourceError) -> SourceError + Send>;
+
 /// A dump tool's stdout. At the end of the stream the tool's exit status is checked:
 /// a tool that failed half-way turns into a read error, so the pipeline aborts the
 /// upload instead of storing a truncated dump.
@@ -269,6 +275,7 @@ pub struct DumpStream {
     stdout: ChildStdout,
     stderr: Stderr,
     done: bool,
+    explain: Explain,
     // The 0600 option file holding the password; removed when the stream is dropped.
     _keep_alive: Option<tempfile::TempPath>,
 }
@@ -303,7 +310,9 @@ impl Read for DumpStream {
         if status.success() {
             Ok(0)
         } else {
-            Err(io::Error::other(self.tool.failed(status, &stderr)))
+            Err(io::Error::other((self.explain)(
+                self.tool.failed(status, &stderr),
+            )))
         }
     }
 }
@@ -354,7 +363,7 @@ mod tests {
             "-c",
             "printf partial; echo 'pg_dump: error: connection lost' >&2; exit 3",
         ]);
-        let mut stream = tool.spawn_dump(&mut cmd, None).unwrap();
+        let mut stream = tool.spawn_dump(&mut cmd, None, Box::new(|e| e)).unwrap();
         let mut out = Vec::new();
         let err = stream.read_to_end(&mut out).unwrap_err();
         assert_eq!(out, b"partial");
@@ -368,7 +377,7 @@ mod tests {
         let tool = sh();
         let mut cmd = tool.command();
         cmd.args(["-c", "head -c 300000 /dev/zero; echo noise >&2"]);
-        let mut stream = tool.spawn_dump(&mut cmd, None).unwrap();
+        let mut stream = tool.spawn_dump(&mut cmd, None, Box::new(|e| e)).unwrap();
         let mut out = Vec::new();
         stream.read_to_end(&mut out).unwrap();
         assert_eq!(out.len(), 300_000);

@@ -15,6 +15,28 @@ const PAGES_PER_STEP: std::ffi::c_int = 1024;
 /// How long to keep retrying while the source is locked before giving up.
 const BUSY_DEADLINE: Duration = Duration::from_secs(60);
 
+/// Opens the database read-only and reads its schema: proves it is an SQLite database
+/// this user can read. Returns the SQLite library version.
+pub fn check(source: &Path) -> Result<String, SourceError> {
+    let unreadable = |e: rusqlite::Error| SourceError::SqliteUnreadable {
+        path: source.to_path_buf(),
+        detail: e.to_string(),
+    };
+    if !source.is_file() {
+        return Err(SourceError::SqliteUnreadable {
+            path: source.to_path_buf(),
+            detail: "no such file".into(),
+        });
+    }
+    let conn = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(unreadable)?;
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(unreadable)?;
+    Ok(rusqlite::version().to_owned())
+}
+
 /// Copies the live database at `source` into a new file at `snapshot`, consistent as
 /// of one moment. Returns the SQLite version that read it (for the manifest).
 pub fn snapshot(source: &Path, snapshot: &Path) -> Result<String, SourceError> {

@@ -90,6 +90,7 @@ impl Destination for LocalFolder {
         let (file, temp) = self.open_temp(key).await?;
         Ok(Box::new(LocalUpload {
             file: Some(file),
+            root: self.root.clone(),
             temp,
             target: self.path_of(key),
             key: key.clone(),
@@ -222,6 +223,8 @@ fn walk(root: &Path, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError> {
 
 struct LocalUpload {
     file: Option<tokio::fs::File>,
+    /// The destination's folder, which abort never removes.
+    root: PathBuf,
     temp: PathBuf,
     target: PathBuf,
     key: ObjectKey,
@@ -258,10 +261,20 @@ impl Upload for LocalUpload {
     async fn abort(mut self: Box<Self>) -> Result<(), StorageError> {
         self.file.take();
         match tokio::fs::remove_file(&self.temp).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(LocalFolder::io("remove the partial upload", &self.temp)(e)),
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(LocalFolder::io("remove the partial upload", &self.temp)(e)),
         }
+        // The folders made for this upload go too when nothing else is in them, so a
+        // failed first backup of a job leaves no trace. remove_dir refuses non-empty ones.
+        let mut dir = self.temp.parent();
+        while let Some(d) = dir.filter(|d| *d != self.root && d.starts_with(&self.root)) {
+            if tokio::fs::remove_dir(d).await.is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+        Ok(())
     }
 }
 

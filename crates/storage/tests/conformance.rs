@@ -117,6 +117,18 @@ async fn local_folder_conforms() {
     // Nothing left over: no temp files from the aborted upload.
     let leftovers: Vec<_> = walk(dir.path());
     assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // An aborted first backup of a job leaves not even its folders; others stay.
+    let dest = LocalFolder::new(dir.path());
+    std::fs::create_dir_all(dir.path().join("kept")).unwrap();
+    let upload = dest
+        .start_upload(&key("fresh/nested/x.dbk"), None)
+        .await
+        .unwrap();
+    assert!(dir.path().join("fresh/nested").is_dir());
+    upload.abort().await.unwrap();
+    assert!(!dir.path().join("fresh").exists());
+    assert!(dir.path().join("kept").is_dir() && dir.path().is_dir());
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -121,6 +121,85 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
+/// A byte stream from one blocking thread to another (a decoded backup to a restore
+/// tool) whose end must be declared: the reader sees a clean end of input only after
+/// [`HandoffWriter::finish`]. A writer dropped without it (any failure) makes the
+/// reader fail instead, so a cut-off stream is never taken for a complete one.
+pub fn handoff(depth: usize) -> (HandoffWriter, HandoffReader) {
+    let (tx, rx) = std::sync::mpsc::sync_channel(depth);
+    (
+        HandoffWriter { tx },
+        HandoffReader {
+            rx,
+            current: Vec::new(),
+            offset: 0,
+            ended: false,
+        },
+    )
+}
+
+enum Piece {
+    Data(Vec<u8>),
+    End,
+}
+
+pub struct HandoffWriter {
+    tx: std::sync::mpsc::SyncSender<Piece>,
+}
+
+impl HandoffWriter {
+    pub fn finish(self) {
+        // A reader that has gone already has reported its own failure.
+        let _ = self.tx.send(Piece::End);
+    }
+}
+
+impl Write for HandoffWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.tx.send(Piece::Data(data.to_vec())).map_err(|_| {
+            io::Error::new(io::ErrorKind::BrokenPipe, "the restore stopped reading")
+        })?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+pub struct HandoffReader {
+    rx: std::sync::mpsc::Receiver<Piece>,
+    current: Vec<u8>,
+    offset: usize,
+    ended: bool,
+}
+
+impl Read for HandoffReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.offset == self.current.len() {
+            if self.ended {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(Piece::Data(data)) => {
+                    self.current = data;
+                    self.offset = 0;
+                }
+                Ok(Piece::End) => self.ended = true,
+                Err(_) => {
+                    return Err(io::Error::other(
+                        "the backup stream stopped before its end (see the error of the download)",
+                    ))
+                }
+            }
+        }
+        let n = out.len().min(self.current.len() - self.offset);
+        out[..n].copy_from_slice(&self.current[self.offset..self.offset + n]);
+        self.offset += n;
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +256,30 @@ mod tests {
         let err = ChannelReader::new(rx).read_to_end(&mut buf).unwrap_err();
         assert_eq!(err.to_string(), "network gone");
         assert_eq!(buf, b"abc");
+    }
+
+    #[test]
+    fn a_handoff_ends_cleanly_only_when_finished() {
+        let (mut w, mut r) = handoff(2);
+        let t = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            r.read_to_end(&mut out).map(|_| out)
+        });
+        w.write_all(b"hello ").unwrap();
+        w.write_all(b"world").unwrap();
+        w.finish();
+        assert_eq!(t.join().unwrap().unwrap(), b"hello world");
+
+        let (mut w, mut r) = handoff(2);
+        let t = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            r.read_to_end(&mut out)
+        });
+        w.write_all(b"partial").unwrap();
+        drop(w);
+        assert!(
+            t.join().unwrap().is_err(),
+            "a dropped writer must not look like an end"
+        );
     }
 }

@@ -1,0 +1,151 @@
+//! What the CLI's integration tests share: an isolated "machine" (data dir, keyring
+//! service) running the real `dbackup` binary, and the test servers' settings.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use assert_cmd::Command;
+
+/// One machine: its own state database and keyring service, so tests never touch a
+/// user's entries or each other's.
+pub struct Machine {
+    pub dir: tempfile::TempDir,
+    pub service: String,
+}
+
+impl Machine {
+    pub fn new(tag: &str) -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            service: format!("dbackup-test-{tag}-{}", std::process::id()),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> std::path::PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("dbackup").unwrap();
+        cmd.current_dir(self.dir.path())
+            .env("DBACKUP_DATA_DIR", self.path("data"))
+            .env("DBACKUP_LOG_DIR", self.path("logs"))
+            .env("DBACKUP_KEYRING_SERVICE", &self.service)
+            .timeout(std::time::Duration::from_secs(120));
+        cmd
+    }
+
+    /// Runs a command that must succeed and returns its JSON result.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.cmd().arg("--json").args(args).assert().success();
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    }
+
+    /// Runs a command that must fail; returns (exit code, stderr).
+    pub fn fails(&self, args: &[&str]) -> (i32, String) {
+        let out = self.cmd().args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} succeeded unexpectedly");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// False (and the test skips) when there is no usable keyring, unless the test
+    /// run promised one with DBACKUP_TEST_KEYRING=1.
+    pub fn keyring_available(&self) -> bool {
+        let ok = self
+            .cmd()
+            .args(["keyring", "check"])
+            .output()
+            .unwrap()
+            .status
+            .success();
+        if !ok {
+            assert!(
+                std::env::var("DBACKUP_TEST_KEYRING").as_deref() != Ok("1"),
+                "DBACKUP_TEST_KEYRING=1 but the OS keyring is unusable"
+            );
+            eprintln!("SKIPPED: no usable OS keyring (run through tests/with-session.sh)");
+        }
+        ok
+    }
+}
+
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The settings of a test server, read from `DBACKUP_TEST_<PREFIX>_*`; `None` (the
+/// test skips) unless `required_var`=1 says the run started one.
+pub fn server(prefix: &str, fields: &[&str], required_var: &str) -> Option<Vec<String>> {
+    let values: Option<Vec<String>> = fields
+        .iter()
+        .map(|f| var(&format!("DBACKUP_TEST_{prefix}_{f}")))
+        .collect();
+    if values.is_none() {
+        assert!(
+            var(required_var).as_deref() != Some("1"),
+            "{required_var}=1 but DBACKUP_TEST_{prefix}_* is not set"
+        );
+        eprintln!("SKIPPED: no {prefix} test server");
+    }
+    values
+}
+
+/// The S3 test server: endpoint, access key, secret key.
+pub struct S3Server {
+    pub endpoint: String,
+    pub access: String,
+    pub secret: String,
+}
+
+impl S3Server {
+    pub fn from_env() -> Option<S3Server> {
+        let v = server(
+            "S3",
+            &["ENDPOINT", "ACCESS_KEY", "SECRET_KEY"],
+            "DBACKUP_TEST_S3_REQUIRED",
+        )?;
+        Some(S3Server {
+            endpoint: v[0].clone(),
+            access: v[1].clone(),
+            secret: v[2].clone(),
+        })
+    }
+
+    /// Creates a fresh bucket and returns its name.
+    pub fn bucket(&self, tag: &str) -> String {
+        let bucket = format!("{tag}-{}", std::process::id());
+        let settings = dbackup_storage::S3Settings {
+            endpoint: Some(self.endpoint.clone()),
+            region: "us-east-1".into(),
+            bucket: bucket.clone(),
+            prefix: String::new(),
+            force_path_style: true,
+            access_key_id: self.access.clone(),
+            secret_access_key: self.secret.clone().into(),
+            storage_class: None,
+            part_size: dbackup_storage::DEFAULT_PART_SIZE,
+            parts_in_flight: 2,
+            sse: None,
+            accelerate: false,
+        };
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let s3 = dbackup_storage::S3Destination::new(settings);
+            s3.client()
+                .create_bucket()
+                .bucket(&bucket)
+                .send()
+                .await
+                .unwrap();
+        });
+        bucket
+    }
+
+    /// Puts the credentials and endpoint where `dbackup ... s3://` reads them.
+    pub fn apply(&self, cmd: &mut Command) {
+        cmd.env("AWS_ACCESS_KEY_ID", &self.access)
+            .env("AWS_SECRET_ACCESS_KEY", &self.secret);
+    }
+}
