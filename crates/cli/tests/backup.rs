@@ -3,46 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use assert_cmd::Command;
+use common::{Machine, S3Server};
 use predicates::prelude::*;
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, rel: &str) -> std::path::PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("dbackup").unwrap();
-        cmd.current_dir(self.dir.path())
-            .env("DBACKUP_DATA_DIR", self.path("data"))
-            .env("DBACKUP_LOG_DIR", self.path("logs"));
-        cmd
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.cmd().arg("--json").args(args).assert().success();
-        serde_json::from_slice(&out.get_output().stdout).unwrap()
-    }
-
-    fn kit(&self, name: &str) -> String {
-        let file = format!("{name}.kit");
-        self.cmd()
-            .args(["key", "generate", "--name", name, "--output", &file])
-            .assert()
-            .success();
-        file
-    }
-}
 
 fn sql(len: usize) -> Vec<u8> {
     let mut out = Vec::new();
@@ -58,7 +23,7 @@ fn sql(len: usize) -> Vec<u8> {
 
 #[test]
 fn backup_to_two_folders_then_inspect_verify_restore() {
-    let env = Env::new();
+    let env = Machine::new("backup");
     let kit = env.kit("laptop");
     let kit_text = std::fs::read_to_string(env.path(&kit)).unwrap();
     assert!(kit_text.contains("DBackup recovery kit"));
@@ -175,7 +140,7 @@ fn backup_to_two_folders_then_inspect_verify_restore() {
 
 #[test]
 fn backup_refuses_to_guess_about_encryption_and_reports_a_failing_source() {
-    let env = Env::new();
+    let env = Machine::new("backup");
     std::fs::write(env.path("f.sql"), b"x").unwrap();
     env.cmd()
         .args(["backup", "--file", "f.sql", "--to", "./d"])
@@ -199,7 +164,7 @@ fn backup_refuses_to_guess_about_encryption_and_reports_a_failing_source() {
 
 #[test]
 fn stdin_backup_with_a_passphrase_round_trips() {
-    let env = Env::new();
+    let env = Machine::new("backup");
     let data = sql(300_000);
     let out = env
         .cmd()
@@ -255,44 +220,16 @@ fn stdin_backup_with_a_passphrase_round_trips() {
 
 #[test]
 fn s3_backup_and_restore_with_only_the_bucket_and_the_kit() {
-    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-    let (Some(endpoint), Some(access), Some(secret)) = (
-        var("DBACKUP_TEST_S3_ENDPOINT"),
-        var("DBACKUP_TEST_S3_ACCESS_KEY"),
-        var("DBACKUP_TEST_S3_SECRET_KEY"),
-    ) else {
-        assert!(
-            var("DBACKUP_TEST_S3_REQUIRED").as_deref() != Some("1"),
-            "no S3 test server configured"
-        );
-        eprintln!("SKIPPED: no S3 test server");
+    let Some(server) = S3Server::from_env() else {
         return;
     };
-    let env = Env::new();
-    let bucket = format!("cli-{}", std::process::id());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let s3 = dbackup_storage::S3Destination::new(dbackup_storage::S3Settings {
-            endpoint: Some(endpoint.clone()),
-            region: "us-east-1".into(),
-            bucket: bucket.clone(),
-            prefix: String::new(),
-            force_path_style: true,
-            access_key_id: access.clone(),
-            secret_access_key: secret.clone().into(),
-            storage_class: None,
-            part_size: dbackup_storage::DEFAULT_PART_SIZE,
-            parts_in_flight: 2,
-            sse: None,
-            accelerate: false,
-        });
-        s3.client()
-            .create_bucket()
-            .bucket(&bucket)
-            .send()
-            .await
-            .unwrap();
-    });
+    let (endpoint, access, secret) = (
+        server.endpoint.clone(),
+        server.access.clone(),
+        server.secret.clone(),
+    );
+    let env = Machine::new("backup");
+    let bucket = server.bucket("cli");
     let kit = env.kit("server");
     let data = sql(1_000_000);
     std::fs::write(env.path("db.sql"), &data).unwrap();
@@ -324,7 +261,7 @@ fn s3_backup_and_restore_with_only_the_bucket_and_the_kit() {
     let object = report["object"].as_str().unwrap().to_owned();
 
     // A different machine: a fresh data dir, nothing but the bucket and the kit.
-    let fresh = Env::new();
+    let fresh = Machine::new("backup");
     std::fs::copy(env.path(&kit), fresh.path("kit")).unwrap();
     let mut inspect = fresh.cmd();
     s3(&mut inspect);
@@ -343,21 +280,9 @@ fn s3_backup_and_restore_with_only_the_bucket_and_the_kit() {
     let info: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(info["storageClass"], "STANDARD_IA");
     // The manifest stays in STANDARD, readable even when the data is archived.
+    let rt = tokio::runtime::Runtime::new().unwrap();
     let manifest_class = rt.block_on(async {
-        let s3 = dbackup_storage::S3Destination::new(dbackup_storage::S3Settings {
-            endpoint: Some(endpoint.clone()),
-            region: "us-east-1".into(),
-            bucket: bucket.clone(),
-            prefix: "prod/db1/".into(),
-            force_path_style: true,
-            access_key_id: access.clone(),
-            secret_access_key: secret.clone().into(),
-            storage_class: None,
-            part_size: dbackup_storage::DEFAULT_PART_SIZE,
-            parts_in_flight: 2,
-            sse: None,
-            accelerate: false,
-        });
+        let s3 = dbackup_storage::S3Destination::new(server.settings(&bucket, "prod/db1/"));
         use dbackup_storage::Destination;
         let key = dbackup_storage::ObjectKey::new(format!("{object}.meta.json")).unwrap();
         s3.head(&key).await.unwrap().unwrap().storage_class
@@ -398,7 +323,7 @@ fn s3_backup_and_restore_with_only_the_bucket_and_the_kit() {
 /// left exactly as it was.
 #[test]
 fn a_full_disk_during_restore_leaves_nothing_half_written() {
-    let env = Env::new();
+    let env = Machine::new("backup");
     std::fs::write(env.path("big.sql"), sql(3_000_000)).unwrap();
     let report = env.json(&[
         "backup",
@@ -445,7 +370,7 @@ fn a_full_disk_during_restore_leaves_nothing_half_written() {
 
 #[test]
 fn garbage_and_missing_or_wrong_manifests_are_named() {
-    let env = Env::new();
+    let env = Machine::new("backup");
     let kit = env.kit("k");
     std::fs::create_dir_all(env.path("d/junk")).unwrap();
     std::fs::write(

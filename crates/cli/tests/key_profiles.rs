@@ -3,63 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use assert_cmd::Command;
+mod common;
+
+use common::Machine;
 use predicates::prelude::*;
-
-struct Machine {
-    dir: tempfile::TempDir,
-    service: String,
-}
-
-impl Machine {
-    fn new(tag: &str) -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-            service: format!("dbackup-test-{tag}-{}", std::process::id()),
-        }
-    }
-
-    fn path(&self, rel: &str) -> std::path::PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("dbackup").unwrap();
-        cmd.current_dir(self.dir.path())
-            .env("DBACKUP_DATA_DIR", self.path("data"))
-            .env("DBACKUP_KEYRING_SERVICE", &self.service)
-            .timeout(std::time::Duration::from_secs(60));
-        cmd
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.cmd().arg("--json").args(args).assert().success();
-        serde_json::from_slice(&out.get_output().stdout).unwrap()
-    }
-}
-
-fn keyring_available(m: &Machine) -> bool {
-    let ok = m
-        .cmd()
-        .args(["keyring", "check"])
-        .output()
-        .unwrap()
-        .status
-        .success();
-    if !ok {
-        assert!(
-            std::env::var("DBACKUP_TEST_KEYRING").as_deref() != Ok("1"),
-            "DBACKUP_TEST_KEYRING=1 but the OS keyring is unusable"
-        );
-        eprintln!("SKIPPED: no usable OS keyring (run through tests/with-session.sh)");
-    }
-    ok
-}
 
 #[test]
 fn key_profiles_encrypt_and_restore_and_kits_move_them_between_machines() {
     let laptop = Machine::new("laptop");
-    if !keyring_available(&laptop) {
+    if !laptop.keyring_available() {
         return;
     }
     let created = laptop.json(&["key", "create", "--name", "laptop"]);

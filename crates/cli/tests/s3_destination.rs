@@ -3,74 +3,30 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use assert_cmd::Command;
+mod common;
+
+use common::{Machine, S3Server};
 use predicates::prelude::*;
 
 #[test]
 fn saved_s3_destination_keeps_its_secret_only_in_the_keyring() {
-    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-    let (Some(endpoint), Some(access), Some(secret)) = (
-        var("DBACKUP_TEST_S3_ENDPOINT"),
-        var("DBACKUP_TEST_S3_ACCESS_KEY"),
-        var("DBACKUP_TEST_S3_SECRET_KEY"),
-    ) else {
-        assert!(
-            var("DBACKUP_TEST_S3_REQUIRED").as_deref() != Some("1"),
-            "no S3 test server configured"
-        );
-        eprintln!("SKIPPED: no S3 test server");
+    let Some(s3) = S3Server::from_env() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let service = format!("dbackup-test-s3dest-{}", std::process::id());
-    let cmd = || {
-        let mut c = Command::cargo_bin("dbackup").unwrap();
-        c.current_dir(dir.path())
-            .env("DBACKUP_DATA_DIR", dir.path().join("data"))
-            .env("DBACKUP_KEYRING_SERVICE", &service)
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .timeout(std::time::Duration::from_secs(120));
-        c
-    };
-    if !cmd()
-        .args(["keyring", "check"])
-        .output()
-        .unwrap()
-        .status
-        .success()
-    {
-        assert!(
-            var("DBACKUP_TEST_KEYRING").as_deref() != Some("1"),
-            "the OS keyring is unusable"
-        );
-        eprintln!("SKIPPED: no usable OS keyring");
+    let m = Machine::new("s3dest");
+    if !m.keyring_available() {
         return;
     }
-    let bucket = format!("saved-{}", std::process::id());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let s3 = dbackup_storage::S3Destination::new(dbackup_storage::S3Settings {
-            endpoint: Some(endpoint.clone()),
-            region: "us-east-1".into(),
-            bucket: bucket.clone(),
-            prefix: String::new(),
-            force_path_style: true,
-            access_key_id: access.clone(),
-            secret_access_key: secret.clone().into(),
-            storage_class: None,
-            part_size: dbackup_storage::DEFAULT_PART_SIZE,
-            parts_in_flight: 2,
-            sse: None,
-            accelerate: false,
-        });
-        s3.client()
-            .create_bucket()
-            .bucket(&bucket)
-            .send()
-            .await
-            .unwrap();
-    });
+    let (endpoint, access, secret) = (s3.endpoint.clone(), s3.access.clone(), s3.secret.clone());
+    let (dir, service) = (&m.dir, &m.service);
+    // Saved destinations must not fall back to credentials in the environment.
+    let cmd = || {
+        let mut c = m.cmd();
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY");
+        c
+    };
+    let bucket = s3.bucket("saved");
 
     // Invalid bucket names are refused before any request.
     cmd()
@@ -189,7 +145,7 @@ fn saved_s3_destination_keeps_its_secret_only_in_the_keyring() {
         .code(2)
         .stderr(predicate::str::contains("destination list"));
     let listing = std::process::Command::new("secret-tool")
-        .args(["search", "--all", "service", &service])
+        .args(["search", "--all", "service", service])
         .output();
     if let Ok(listing) = listing {
         let text = String::from_utf8_lossy(&listing.stdout).to_string()

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use dbackup_archive::{ArchiveMetadata, WriterSettings};
-use dbackup_sources::RestoreOptions;
+use dbackup_sources::mysql::Mysql;
+use dbackup_sources::postgres::Postgres;
+use dbackup_sources::{RestoreOptions, SourceError};
 use dbackup_storage::{Destination, ObjectKey};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -424,30 +426,15 @@ pub async fn restore_to_source(
             .await?;
             (read, target, warnings)
         }
-        SourceSettings::Postgres(c) => {
-            let pg = source.postgres(c)?;
+        SourceSettings::Postgres(_) | SourceSettings::Mysql(_) => {
+            let server = DatabaseServer::of(&source)?;
             let db = need_database()?;
-            let target = format!("database {db} on {}:{}", c.host, c.port);
+            let target = format!("database {db} on {}", server.address());
             let (read, ()) = restore_into(
                 destination,
                 object,
                 keys,
-                move |input| Ok(pg.restore(&db, input, options)?),
-                progress,
-                cancel,
-            )
-            .await?;
-            (read, target, Vec::new())
-        }
-        SourceSettings::Mysql(c) => {
-            let my = source.mysql(c)?;
-            let db = need_database()?;
-            let target = format!("database {db} on {}:{}", c.host, c.port);
-            let (read, ()) = restore_into(
-                destination,
-                object,
-                keys,
-                move |input| Ok(my.restore(&db, input, options)?),
+                move |input| Ok(server.restore(&db, input, options)?),
                 progress,
                 cancel,
             )
@@ -518,11 +505,55 @@ pub fn count_rows(
     source: &OpenSource,
     database: Option<&str>,
 ) -> Result<Option<BTreeMap<String, u64>>, EngineError> {
-    let Some(db) = database else { return Ok(None) };
-    match &source.settings {
-        SourceSettings::Postgres(c) => Ok(Some(source.postgres(c)?.row_counts(db)?)),
-        SourceSettings::Mysql(c) => Ok(Some(source.mysql(c)?.row_counts(db)?)),
+    match (database, &source.settings) {
+        (Some(db), SourceSettings::Postgres(_) | SourceSettings::Mysql(_)) => {
+            Ok(Some(DatabaseServer::of(source)?.row_counts(db)?))
+        }
         _ => Ok(None),
+    }
+}
+
+/// The database servers, where their restores and checks work alike.
+enum DatabaseServer {
+    Postgres(Postgres),
+    Mysql(Mysql),
+}
+
+impl DatabaseServer {
+    fn of(source: &OpenSource) -> Result<DatabaseServer, EngineError> {
+        match &source.settings {
+            SourceSettings::Postgres(c) => Ok(DatabaseServer::Postgres(source.postgres(c)?)),
+            SourceSettings::Mysql(c) => Ok(DatabaseServer::Mysql(source.mysql(c)?)),
+            other => Err(EngineError::Internal {
+                detail: format!("{:?} is not a database server", other.kind()),
+            }),
+        }
+    }
+
+    fn address(&self) -> String {
+        match self {
+            DatabaseServer::Postgres(pg) => format!("{}:{}", pg.config().host, pg.config().port),
+            DatabaseServer::Mysql(my) => format!("{}:{}", my.config().host, my.config().port),
+        }
+    }
+
+    fn restore(
+        &self,
+        database: &str,
+        input: &mut dyn Read,
+        options: RestoreOptions,
+    ) -> Result<(), SourceError> {
+        match self {
+            DatabaseServer::Postgres(pg) => pg.restore(database, input, options),
+            DatabaseServer::Mysql(my) => my.restore(database, input, options),
+        }
+    }
+
+    fn row_counts(&self, database: &str) -> Result<BTreeMap<String, u64>, SourceError> {
+        match self {
+            DatabaseServer::Postgres(pg) => pg.row_counts(database),
+            DatabaseServer::Mysql(my) => my.row_counts(database),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
-use crate::process::{DumpStream, Tool};
+use crate::process::{invalid, last_line, validate_server, DumpStream, Tool};
 use crate::{RestoreOptions, ServerInfo, SourceError};
 
 const INSTALL: &str = "on Debian/Ubuntu: apt-get install mariadb-client";
@@ -40,32 +40,11 @@ pub struct MysqlConfig {
 
 impl MysqlConfig {
     pub fn validate(&self) -> Result<(), SourceError> {
-        if self.host.trim().is_empty() {
-            return Err(invalid(
-                "host",
-                "enter the server's host name or IP address",
-            ));
-        }
-        if self.port == 0 {
-            return Err(invalid(
-                "port",
-                "enter a port between 1 and 65535 (MySQL's default is 3306)",
-            ));
-        }
-        if self.user.trim().is_empty() {
-            return Err(invalid("user", "enter the user to connect as"));
-        }
+        validate_server(&self.host, self.port, &self.user, "3306")?;
         for db in &self.databases {
             check_name(db)?;
         }
         Ok(())
-    }
-}
-
-fn invalid(field: &'static str, problem: &str) -> SourceError {
-    SourceError::Invalid {
-        field,
-        problem: problem.to_owned(),
     }
 }
 
@@ -408,15 +387,6 @@ fn quote_literal(text: &str) -> String {
 
 fn quote_ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
-}
-
-fn last_line(text: &str) -> String {
-    text.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or(text)
-        .trim()
-        .to_owned()
 }
 
 /// The input without a leading MariaDB sandbox line.

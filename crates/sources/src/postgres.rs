@@ -10,7 +10,7 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
-use crate::process::{DumpStream, Tool};
+use crate::process::{invalid, last_line, validate_server, DumpStream, Tool};
 use crate::{RestoreOptions, ServerInfo, SourceError};
 
 const INSTALL: &str = "on Debian/Ubuntu: apt-get install postgresql-client";
@@ -78,32 +78,11 @@ pub struct PostgresConfig {
 
 impl PostgresConfig {
     pub fn validate(&self) -> Result<(), SourceError> {
-        if self.host.trim().is_empty() {
-            return Err(invalid(
-                "host",
-                "enter the server's host name or IP address",
-            ));
-        }
-        if self.port == 0 {
-            return Err(invalid(
-                "port",
-                "enter a port between 1 and 65535 (PostgreSQL's default is 5432)",
-            ));
-        }
-        if self.user.trim().is_empty() {
-            return Err(invalid("user", "enter the user to connect as"));
-        }
+        validate_server(&self.host, self.port, &self.user, "5432")?;
         if let Some(db) = &self.database {
             check_name("database", db)?;
         }
         Ok(())
-    }
-}
-
-fn invalid(field: &'static str, problem: &str) -> SourceError {
-    SourceError::Invalid {
-        field,
-        problem: problem.to_owned(),
     }
 }
 
@@ -521,15 +500,6 @@ fn major_of_tool_version(text: &str) -> Option<u32> {
     let after = text.split(')').nth(1)?.trim();
     let number = after.split_whitespace().next()?;
     number.split('.').next()?.parse().ok()
-}
-
-fn last_line(text: &str) -> String {
-    text.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or(text)
-        .trim()
-        .to_owned()
 }
 
 #[cfg(test)]

@@ -346,6 +346,48 @@ impl ChildEnv {
     }
 }
 
+/// Host, port and user of a database server: present before anything connects.
+pub(crate) fn validate_server(
+    host: &str,
+    port: u16,
+    user: &str,
+    default_port: &str,
+) -> Result<(), SourceError> {
+    if host.trim().is_empty() {
+        return Err(invalid(
+            "host",
+            "enter the server's host name or IP address",
+        ));
+    }
+    if port == 0 {
+        return Err(invalid(
+            "port",
+            &format!("enter a port between 1 and 65535 (the default is {default_port})"),
+        ));
+    }
+    if user.trim().is_empty() {
+        return Err(invalid("user", "enter the user to connect as"));
+    }
+    Ok(())
+}
+
+pub(crate) fn invalid(field: &'static str, problem: &str) -> SourceError {
+    SourceError::Invalid {
+        field,
+        problem: problem.to_owned(),
+    }
+}
+
+/// The last non-empty line of a tool's stderr: usually the error itself.
+pub(crate) fn last_line(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(text)
+        .trim()
+        .to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -18,6 +18,11 @@ const BUSY_DEADLINE: Duration = Duration::from_secs(60);
 /// Opens the database read-only and reads its schema: proves it is an SQLite database
 /// this user can read. Returns the SQLite library version.
 pub fn check(source: &Path) -> Result<String, SourceError> {
+    open_readable(source)?;
+    Ok(rusqlite::version().to_owned())
+}
+
+fn open_readable(source: &Path) -> Result<Connection, SourceError> {
     let unreadable = |e: rusqlite::Error| SourceError::SqliteUnreadable {
         path: source.to_path_buf(),
         detail: e.to_string(),
@@ -30,33 +35,18 @@ pub fn check(source: &Path) -> Result<String, SourceError> {
     }
     let conn = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(unreadable)?;
+    // Reading the schema proves it is a database before we create anything.
     conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
         r.get::<_, i64>(0)
     })
     .map_err(unreadable)?;
-    Ok(rusqlite::version().to_owned())
+    Ok(conn)
 }
 
 /// Copies the live database at `source` into a new file at `snapshot`, consistent as
 /// of one moment. Returns the SQLite version that read it (for the manifest).
 pub fn snapshot(source: &Path, snapshot: &Path) -> Result<String, SourceError> {
-    let unreadable = |e: rusqlite::Error| SourceError::SqliteUnreadable {
-        path: source.to_path_buf(),
-        detail: e.to_string(),
-    };
-    if !source.is_file() {
-        return Err(SourceError::SqliteUnreadable {
-            path: source.to_path_buf(),
-            detail: "no such file".into(),
-        });
-    }
-    let src = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(unreadable)?;
-    // Reading the schema proves it is a database before we create anything.
-    src.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map_err(unreadable)?;
+    let src = open_readable(source)?;
     let mut dst = Connection::open(snapshot).map_err(|e| SourceError::SqliteCopy {
         path: snapshot.to_path_buf(),
         detail: e.to_string(),

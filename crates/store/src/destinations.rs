@@ -1,16 +1,18 @@
+use std::marker::PhantomData;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::records::{Record, Table};
+use crate::records::{NewRecord, Record, RecordKind, Table};
 use crate::{Store, StoreError};
 
-const TABLE: Table = Table {
+const TABLE: Table<DestinationKind> = Table {
     name: "destinations",
     what: "destination",
+    kind: PhantomData,
 };
 
-/// Where backups go. Kind-specific settings live in `config` as JSON; the engine owns
-/// their shape. Secrets are never part of it.
+/// Where backups go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DestinationKind {
@@ -18,7 +20,7 @@ pub enum DestinationKind {
     S3,
 }
 
-impl DestinationKind {
+impl RecordKind for DestinationKind {
     fn as_str(self) -> &'static str {
         match self {
             Self::Local => "local",
@@ -26,53 +28,23 @@ impl DestinationKind {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "local" => Some(Self::Local),
-            "s3" => Some(Self::S3),
-            _ => None,
-        }
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Local, Self::S3]
+            .into_iter()
+            .find(|k| k.as_str() == text)
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct DestinationRecord {
-    pub id: String,
-    pub name: String,
-    pub kind: DestinationKind,
-    pub config: serde_json::Value,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewDestination {
-    pub id: String,
-    pub name: String,
-    pub kind: DestinationKind,
-    pub config: serde_json::Value,
-}
-
-fn decode(record: Record) -> Result<DestinationRecord, StoreError> {
-    let kind = DestinationKind::parse(&record.kind)
-        .ok_or_else(|| TABLE.corrupt(&record.id, format!("unknown kind {:?}", record.kind)))?;
-    Ok(DestinationRecord {
-        id: record.id,
-        name: record.name,
-        kind,
-        config: record.config,
-        created_at: record.created_at,
-        updated_at: record.updated_at,
-    })
-}
+pub type DestinationRecord = Record<DestinationKind>;
+pub type NewDestination = NewRecord<DestinationKind>;
 
 impl Store {
     pub fn list_destinations(&self) -> Result<Vec<DestinationRecord>, StoreError> {
-        TABLE.list(self)?.into_iter().map(decode).collect()
+        TABLE.list(self)
     }
 
     pub fn destination(&self, id: &str) -> Result<DestinationRecord, StoreError> {
-        decode(TABLE.get(self, id)?)
+        TABLE.get(self, id)
     }
 
     /// Inserts a destination; `now` is its creation time.
@@ -81,14 +53,7 @@ impl Store {
         new: &NewDestination,
         now: Timestamp,
     ) -> Result<DestinationRecord, StoreError> {
-        decode(TABLE.insert(
-            self,
-            &new.id,
-            &new.name,
-            new.kind.as_str(),
-            &new.config,
-            now,
-        )?)
+        TABLE.insert(self, new, now)
     }
 
     pub fn delete_destination(&self, id: &str) -> Result<(), StoreError> {

@@ -15,6 +15,7 @@ mod sources;
 pub use destinations::{DestinationKind, DestinationRecord, NewDestination};
 pub use error::StoreError;
 pub use key_profiles::KeyProfileRecord;
+pub use records::{NewRecord, Record, RecordKind};
 pub use schema::SCHEMA_VERSION;
 pub use sources::{NewSource, SourceKind, SourceRecord};
 

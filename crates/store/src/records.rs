@@ -1,27 +1,45 @@
 //! Rows of the tables that share one shape: a named, kind-tagged JSON config with
 //! timestamps (destinations, sources). Each table's module owns its kinds.
 
+use std::marker::PhantomData;
+
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::{Store, StoreError};
 
-/// A decoded row; `kind` is checked by the table's own module.
+/// The kinds of one table, stored as text.
+pub trait RecordKind: Sized + Copy {
+    fn as_str(self) -> &'static str;
+    fn parse(text: &str) -> Option<Self>;
+}
+
+/// A stored row. Kind-specific settings live in `config` as JSON; the engine owns
+/// their shape. Secrets are never part of it.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Record {
+pub struct Record<K> {
     pub id: String,
     pub name: String,
-    pub kind: String,
+    pub kind: K,
     pub config: serde_json::Value,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
+/// A row to insert.
+#[derive(Debug, Clone)]
+pub struct NewRecord<K> {
+    pub id: String,
+    pub name: String,
+    pub kind: K,
+    pub config: serde_json::Value,
+}
+
 /// The tables with this shape; `what` names a row in messages.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Table {
+pub(crate) struct Table<K> {
     pub name: &'static str,
     pub what: &'static str,
+    pub kind: PhantomData<fn() -> K>,
 }
 
 const COLUMNS: &str = "id, name, kind, config, created_at, updated_at";
@@ -46,7 +64,7 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
     })
 }
 
-impl Table {
+impl<K: RecordKind> Table<K> {
     pub(crate) fn corrupt(&self, id: &str, reason: String) -> StoreError {
         StoreError::Corrupt {
             what: self.what,
@@ -55,7 +73,9 @@ impl Table {
         }
     }
 
-    fn decode(&self, raw: RawRow) -> Result<Record, StoreError> {
+    fn decode(&self, raw: RawRow) -> Result<Record<K>, StoreError> {
+        let kind = K::parse(&raw.kind)
+            .ok_or_else(|| self.corrupt(&raw.id, format!("unknown kind {:?}", raw.kind)))?;
         let config =
             serde_json::from_str(&raw.config).map_err(|e| self.corrupt(&raw.id, e.to_string()))?;
         let time = |text: &str| {
@@ -67,12 +87,12 @@ impl Table {
             updated_at: time(&raw.updated_at)?,
             id: raw.id,
             name: raw.name,
-            kind: raw.kind,
+            kind,
             config,
         })
     }
 
-    pub(crate) fn list(&self, store: &Store) -> Result<Vec<Record>, StoreError> {
+    pub(crate) fn list(&self, store: &Store) -> Result<Vec<Record<K>>, StoreError> {
         let action = "list records in";
         let sql = format!(
             "SELECT {COLUMNS} FROM {} ORDER BY name COLLATE NOCASE",
@@ -87,7 +107,7 @@ impl Table {
         rows.into_iter().map(|raw| self.decode(raw)).collect()
     }
 
-    pub(crate) fn get(&self, store: &Store, id: &str) -> Result<Record, StoreError> {
+    pub(crate) fn get(&self, store: &Store, id: &str) -> Result<Record<K>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM {} WHERE id = ?1", self.name);
         let raw = store
             .conn
@@ -105,12 +125,9 @@ impl Table {
     pub(crate) fn insert(
         &self,
         store: &Store,
-        id: &str,
-        name: &str,
-        kind: &str,
-        config: &serde_json::Value,
+        new: &NewRecord<K>,
         now: Timestamp,
-    ) -> Result<Record, StoreError> {
+    ) -> Result<Record<K>, StoreError> {
         let sql = format!(
             "INSERT INTO {} (id, name, kind, config, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
@@ -118,14 +135,20 @@ impl Table {
         );
         let result = store.conn.execute(
             &sql,
-            params![id, name, kind, config.to_string(), now.to_string()],
+            params![
+                new.id,
+                new.name,
+                new.kind.as_str(),
+                new.config.to_string(),
+                now.to_string()
+            ],
         );
         match result {
-            Ok(_) => self.get(store, id),
+            Ok(_) => self.get(store, &new.id),
             Err(e) if is_unique_violation(&e, &format!("{}.name", self.name)) => {
                 Err(StoreError::DuplicateName {
                     what: self.what,
-                    name: name.to_owned(),
+                    name: new.name.clone(),
                 })
             }
             Err(e) => Err(store.err("save a record in", e)),

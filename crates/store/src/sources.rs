@@ -1,16 +1,18 @@
+use std::marker::PhantomData;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::records::{Record, Table};
+use crate::records::{NewRecord, Record, RecordKind, Table};
 use crate::{Store, StoreError};
 
-const TABLE: Table = Table {
+const TABLE: Table<SourceKind> = Table {
     name: "sources",
     what: "source",
+    kind: PhantomData,
 };
 
-/// What is backed up. Kind-specific settings live in `config` as JSON; the engine owns
-/// their shape. Passwords are never part of it.
+/// What is backed up. Passwords are never part of a source's config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
@@ -20,7 +22,7 @@ pub enum SourceKind {
     Folder,
 }
 
-impl SourceKind {
+impl RecordKind for SourceKind {
     fn as_str(self) -> &'static str {
         match self {
             Self::Postgres => "postgres",
@@ -30,51 +32,23 @@ impl SourceKind {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    fn parse(text: &str) -> Option<Self> {
         [Self::Postgres, Self::Mysql, Self::Sqlite, Self::Folder]
             .into_iter()
-            .find(|k| k.as_str() == s)
+            .find(|k| k.as_str() == text)
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct SourceRecord {
-    pub id: String,
-    pub name: String,
-    pub kind: SourceKind,
-    pub config: serde_json::Value,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewSource {
-    pub id: String,
-    pub name: String,
-    pub kind: SourceKind,
-    pub config: serde_json::Value,
-}
-
-fn decode(record: Record) -> Result<SourceRecord, StoreError> {
-    let kind = SourceKind::parse(&record.kind)
-        .ok_or_else(|| TABLE.corrupt(&record.id, format!("unknown kind {:?}", record.kind)))?;
-    Ok(SourceRecord {
-        id: record.id,
-        name: record.name,
-        kind,
-        config: record.config,
-        created_at: record.created_at,
-        updated_at: record.updated_at,
-    })
-}
+pub type SourceRecord = Record<SourceKind>;
+pub type NewSource = NewRecord<SourceKind>;
 
 impl Store {
     pub fn list_sources(&self) -> Result<Vec<SourceRecord>, StoreError> {
-        TABLE.list(self)?.into_iter().map(decode).collect()
+        TABLE.list(self)
     }
 
     pub fn source(&self, id: &str) -> Result<SourceRecord, StoreError> {
-        decode(TABLE.get(self, id)?)
+        TABLE.get(self, id)
     }
 
     /// Inserts a source; `now` is its creation time.
@@ -83,14 +57,7 @@ impl Store {
         new: &NewSource,
         now: Timestamp,
     ) -> Result<SourceRecord, StoreError> {
-        decode(TABLE.insert(
-            self,
-            &new.id,
-            &new.name,
-            new.kind.as_str(),
-            &new.config,
-            now,
-        )?)
+        TABLE.insert(self, new, now)
     }
 
     pub fn delete_source(&self, id: &str) -> Result<(), StoreError> {

@@ -50,6 +50,16 @@ impl Machine {
         )
     }
 
+    /// Writes a new recovery kit (a random key) and returns its file name.
+    pub fn kit(&self, name: &str) -> String {
+        let file = format!("{name}.kit");
+        self.cmd()
+            .args(["key", "generate", "--name", name, "--output", &file])
+            .assert()
+            .success();
+        file
+    }
+
     /// False (and the test skips) when there is no usable keyring, unless the test
     /// run promised one with DBACKUP_TEST_KEYRING=1.
     pub fn keyring_available(&self) -> bool {
@@ -113,14 +123,13 @@ impl S3Server {
         })
     }
 
-    /// Creates a fresh bucket and returns its name.
-    pub fn bucket(&self, tag: &str) -> String {
-        let bucket = format!("{tag}-{}", std::process::id());
-        let settings = dbackup_storage::S3Settings {
+    /// Settings for `bucket` under `prefix` on the test server.
+    pub fn settings(&self, bucket: &str, prefix: &str) -> dbackup_storage::S3Settings {
+        dbackup_storage::S3Settings {
             endpoint: Some(self.endpoint.clone()),
             region: "us-east-1".into(),
-            bucket: bucket.clone(),
-            prefix: String::new(),
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
             force_path_style: true,
             access_key_id: self.access.clone(),
             secret_access_key: self.secret.clone().into(),
@@ -129,10 +138,15 @@ impl S3Server {
             parts_in_flight: 2,
             sse: None,
             accelerate: false,
-        };
+        }
+    }
+
+    /// Creates a fresh bucket and returns its name.
+    pub fn bucket(&self, tag: &str) -> String {
+        let bucket = format!("{tag}-{}", std::process::id());
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            let s3 = dbackup_storage::S3Destination::new(settings);
+            let s3 = dbackup_storage::S3Destination::new(self.settings(&bucket, ""));
             s3.client()
                 .create_bucket()
                 .bucket(&bucket)
