@@ -36,6 +36,14 @@ pub enum StoreError {
     DuplicateName { what: &'static str, name: String },
     #[error("this key is already stored as the key profile {existing:?}; use that profile")]
     DuplicateKey { existing: String },
+    #[error("the {what} {name:?} is used by the job(s) {jobs}; remove it from them first")]
+    InUse {
+        what: &'static str,
+        name: String,
+        jobs: String,
+    },
+    #[error("the job {job:?} is already running; wait for it to finish or cancel it")]
+    JobRunning { job: String },
     #[error("no {what} with id {id}; it may have been removed, reload the list")]
     NotFound { what: &'static str, id: String },
     #[error("the stored {what} with id {id} is unreadable ({reason}); remove and add it again")]

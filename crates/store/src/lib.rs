@@ -1,21 +1,27 @@
-//! DBackup's local state in one SQLite file: destinations, settings, sources and,
-//! as the product grows, jobs and run history.
+//! DBackup's local state in one SQLite file: destinations, sources, key profiles, jobs,
+//! the history of their runs and the catalog of stored backups.
 //!
 //! The file is opened in WAL mode with foreign keys on, and migrated forward with
 //! embedded, versioned migrations (`PRAGMA user_version`). A file written by a newer
 //! DBackup is refused rather than touched, so a downgrade never corrupts state.
 
+mod catalog;
 mod destinations;
 mod error;
+mod jobs;
 mod key_profiles;
 mod records;
+mod runs;
 mod schema;
 mod sources;
 
+pub use catalog::BackupRecord;
 pub use destinations::{DestinationKind, DestinationRecord, NewDestination};
 pub use error::StoreError;
+pub use jobs::{JobDestination, JobRecord, NewJob};
 pub use key_profiles::KeyProfileRecord;
 pub use records::{NewRecord, Record, RecordKind};
+pub use runs::{RunEnd, RunQuery, RunRecord};
 pub use schema::SCHEMA_VERSION;
 pub use sources::{NewSource, SourceKind, SourceRecord};
 

@@ -157,10 +157,18 @@ impl<K: RecordKind> Table<K> {
 
     pub(crate) fn delete(&self, store: &Store, id: &str) -> Result<(), StoreError> {
         let sql = format!("DELETE FROM {} WHERE id = ?1", self.name);
-        let changed = store
-            .conn
-            .execute(&sql, [id])
-            .map_err(|e| store.err("remove a record from", e))?;
+        let changed = match store.conn.execute(&sql, [id]) {
+            Ok(n) => n,
+            Err(e) if crate::jobs::is_foreign_key_violation(&e) => {
+                let record = self.get(store, id)?;
+                return Err(StoreError::InUse {
+                    what: self.what,
+                    name: record.name,
+                    jobs: store.jobs_using(id)?.join(", "),
+                });
+            }
+            Err(e) => return Err(store.err("remove a record from", e)),
+        };
         if changed == 0 {
             return Err(StoreError::NotFound {
                 what: self.what,

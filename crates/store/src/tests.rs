@@ -207,3 +207,196 @@ fn sources_are_stored_with_their_kind_and_names_stay_unique() {
         .insert_destination(&new_local("d1", "notes"), t("2026-12-01T10:00:00Z"))
         .unwrap();
 }
+
+mod jobs_and_runs {
+    use super::*;
+
+    fn store_with_job() -> Store {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .insert_destination(&new_local("d1", "NAS"), t("2026-01-01T00:00:00Z"))
+            .unwrap();
+        store
+            .insert_source(
+                &NewSource {
+                    id: "s1".into(),
+                    name: "orders db".into(),
+                    kind: SourceKind::Postgres,
+                    config: serde_json::json!({}),
+                },
+                t("2026-01-01T00:00:00Z"),
+            )
+            .unwrap();
+        store
+            .insert_job(
+                &NewJob {
+                    id: "j1".into(),
+                    name: "orders".into(),
+                    source_id: "s1".into(),
+                    config: serde_json::json!({"schedule": null}),
+                    enabled: true,
+                    destinations: vec![JobDestination {
+                        destination_id: "d1".into(),
+                        retention: serde_json::json!({"mode": "none"}),
+                    }],
+                },
+                t("2026-01-01T00:00:00Z"),
+            )
+            .unwrap();
+        store
+    }
+
+    fn end(status: &'static str, at: &str) -> RunEnd {
+        RunEnd {
+            status,
+            finished_at: t(at),
+            bytes_in: 10,
+            bytes_out: 5,
+            outcome: serde_json::json!({}),
+            error_code: None,
+            error_message: None,
+        }
+    }
+
+    #[test]
+    fn a_job_keeps_its_destinations_in_order_and_updates_replace_them() {
+        let store = store_with_job();
+        store
+            .insert_destination(&new_local("d2", "USB"), t("2026-01-01T00:00:00Z"))
+            .unwrap();
+        let mut job = NewJob {
+            id: "j1".into(),
+            name: "orders renamed".into(),
+            source_id: "s1".into(),
+            config: serde_json::json!({}),
+            enabled: true,
+            destinations: vec![
+                JobDestination {
+                    destination_id: "d2".into(),
+                    retention: serde_json::json!({"mode": "last", "count": 3}),
+                },
+                JobDestination {
+                    destination_id: "d1".into(),
+                    retention: serde_json::json!({"mode": "none"}),
+                },
+            ],
+        };
+        let updated = store.update_job(&job, t("2026-02-01T00:00:00Z")).unwrap();
+        assert_eq!(updated.name, "orders renamed");
+        let ids: Vec<_> = updated
+            .destinations
+            .iter()
+            .map(|d| d.destination_id.as_str())
+            .collect();
+        assert_eq!(ids, ["d2", "d1"]);
+        job.destinations[0].destination_id = "nope".into();
+        let err = store
+            .update_job(&job, t("2026-02-01T00:00:00Z"))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::NotFound {
+                    what: "destination",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // The failed update changed nothing.
+        assert_eq!(store.job("j1").unwrap().destinations.len(), 2);
+    }
+
+    #[test]
+    fn a_destination_or_source_in_use_cannot_be_removed_and_says_by_whom() {
+        let store = store_with_job();
+        let err = store.delete_destination("d1").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("\"NAS\" is used by the job(s) orders"),
+            "{err}"
+        );
+        let err = store.delete_source("s1").unwrap_err();
+        assert!(err.to_string().contains("orders"), "{err}");
+        store.delete_job("j1").unwrap();
+        store.delete_destination("d1").unwrap();
+        store.delete_source("s1").unwrap();
+    }
+
+    #[test]
+    fn a_job_has_at_most_one_running_run() {
+        let store = store_with_job();
+        store
+            .begin_run("r1", "j1", "orders", "manual", t("2026-01-02T00:00:00Z"))
+            .unwrap();
+        let err = store
+            .begin_run("r2", "j1", "orders", "schedule", t("2026-01-02T00:01:00Z"))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::JobRunning { .. }), "{err}");
+        assert!(store
+            .finish_run("r1", &end("success", "2026-01-02T00:02:00Z"))
+            .unwrap());
+        // Finishing twice (or a run marked interrupted meanwhile) changes nothing.
+        assert!(!store
+            .finish_run("r1", &end("failed", "2026-01-02T00:03:00Z"))
+            .unwrap());
+        assert_eq!(store.run("r1").unwrap().status, "success");
+        store
+            .begin_run("r2", "j1", "orders", "schedule", t("2026-01-02T00:04:00Z"))
+            .unwrap();
+        assert!(store.request_cancel("r2").unwrap());
+        assert!(store.cancel_requested("r2").unwrap());
+        assert!(!store.request_cancel("r1").unwrap());
+    }
+
+    #[test]
+    fn history_pages_newest_first_and_prunes_by_age() {
+        let store = store_with_job();
+        for day in 1..=9 {
+            let at = format!("2026-03-0{day}T00:00:00Z");
+            store
+                .insert_finished_run(
+                    &format!("r{day}"),
+                    "j1",
+                    "orders",
+                    "schedule",
+                    t(&at),
+                    &end("success", &at),
+                )
+                .unwrap();
+        }
+        let page1 = store
+            .list_runs(&RunQuery {
+                job_id: Some("j1".into()),
+                before: None,
+                limit: 4,
+            })
+            .unwrap();
+        let ids: Vec<_> = page1.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["r9", "r8", "r7", "r6"]);
+        let last = page1.last().unwrap();
+        let page2 = store
+            .list_runs(&RunQuery {
+                job_id: None,
+                before: Some((last.started_at, last.id.clone())),
+                limit: 4,
+            })
+            .unwrap();
+        let ids: Vec<_> = page2.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["r5", "r4", "r3", "r2"]);
+        assert_eq!(store.prune_runs(t("2026-03-05T00:00:00Z")).unwrap(), 4);
+        assert_eq!(
+            store
+                .list_runs(&RunQuery {
+                    limit: 100,
+                    ..Default::default()
+                })
+                .unwrap()
+                .len(),
+            5
+        );
+        // The history outlives the job.
+        store.delete_job("j1").unwrap();
+        assert_eq!(store.run("r9").unwrap().job_id, None);
+    }
+}
