@@ -38,4 +38,6 @@ pub enum StorageError {
     },
     #[error("the upload of {key:?} was aborted; nothing was stored under that name")]
     Aborted { key: String },
+    #[error("{destination} has no S3 Object Lock: it is a folder, or its bucket was created without Object Lock (it can only be enabled when a bucket is created). Create a bucket with Object Lock enabled for immutable backups; a DBackup lock (without --until) still keeps a backup from retention")]
+    ObjectLockUnavailable { destination: String },
 }

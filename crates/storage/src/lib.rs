@@ -5,12 +5,14 @@
 mod error;
 mod key;
 mod local;
+mod object_lock;
 pub mod probe;
 mod s3;
 
 pub use error::StorageError;
 pub use key::ObjectKey;
 pub use local::LocalFolder;
+pub use object_lock::{LockMode, ObjectRetention};
 pub use s3::{
     S3Destination, S3Settings, ServerSideEncryption, DEFAULT_PARTS_IN_FLIGHT, DEFAULT_PART_SIZE,
 };
@@ -51,6 +53,30 @@ pub trait Destination: Send + Sync + std::fmt::Debug {
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError>;
     /// Deletes the object; deleting a missing object is not an error.
     async fn delete(&self, key: &ObjectKey) -> Result<(), StorageError>;
+
+    /// Whether objects here can get S3 Object Lock retention (a bucket created with
+    /// Object Lock enabled). Folders: never.
+    async fn object_lock_enabled(&self) -> Result<bool, StorageError> {
+        Ok(false)
+    }
+
+    /// Gives the object Object Lock retention until a date.
+    async fn set_retention(
+        &self,
+        key: &ObjectKey,
+        retention: &ObjectRetention,
+    ) -> Result<(), StorageError> {
+        let _ = (key, retention);
+        Err(StorageError::ObjectLockUnavailable {
+            destination: format!("{self:?}"),
+        })
+    }
+
+    /// The object's Object Lock retention, if it has one.
+    async fn retention(&self, key: &ObjectKey) -> Result<Option<ObjectRetention>, StorageError> {
+        let _ = key;
+        Ok(None)
+    }
 }
 
 /// A streamed upload in progress. Dropping it without `complete` or `abort` leaves

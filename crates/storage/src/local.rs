@@ -161,6 +161,16 @@ impl Destination for LocalFolder {
             Err(e) => Err(Self::io("delete", &path)(e)),
         }
     }
+
+    async fn set_retention(
+        &self,
+        _key: &ObjectKey,
+        _retention: &crate::ObjectRetention,
+    ) -> Result<(), StorageError> {
+        Err(StorageError::ObjectLockUnavailable {
+            destination: format!("the folder {}", self.root.display()),
+        })
+    }
 }
 
 fn info(key: ObjectKey, meta: &std::fs::Metadata) -> ObjectInfo {

@@ -143,7 +143,7 @@ impl S3Destination {
         &self.client
     }
 
-    fn full_key(&self, key: &ObjectKey) -> String {
+    pub(crate) fn full_key(&self, key: &ObjectKey) -> String {
         format!("{}{}", self.settings.prefix, key.as_str())
     }
 
@@ -183,7 +183,7 @@ impl S3Destination {
         Ok(data.into_bytes())
     }
 
-    fn map_err<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+    pub(crate) fn map_err<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
         &self,
         operation: &str,
         action: &'static str,
@@ -399,6 +399,30 @@ impl Destination for S3Destination {
             .await
             .map_err(|e| self.map_err(&format!("deleting {key}"), "DeleteObject", e))?;
         Ok(())
+    }
+
+    async fn object_lock_enabled(&self) -> Result<bool, StorageError> {
+        self.object_lock_enabled_s3().await
+    }
+
+    async fn set_retention(
+        &self,
+        key: &ObjectKey,
+        retention: &crate::ObjectRetention,
+    ) -> Result<(), StorageError> {
+        if !self.object_lock_enabled_s3().await? {
+            return Err(StorageError::ObjectLockUnavailable {
+                destination: self.describe(),
+            });
+        }
+        self.set_retention_s3(key, retention).await
+    }
+
+    async fn retention(
+        &self,
+        key: &ObjectKey,
+    ) -> Result<Option<crate::ObjectRetention>, StorageError> {
+        self.retention_s3(key).await
     }
 }
 
