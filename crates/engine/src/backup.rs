@@ -303,6 +303,7 @@ pub async fn run_backup(
         created_at: metadata.created_at.to_string(),
         trigger: plan.trigger,
         locked: false,
+        object_lock: None,
     };
     let manifest_key = Manifest::key_for(&plan.object)?;
     let manifest_json = Bytes::from(manifest.to_json()?);
@@ -367,6 +368,37 @@ pub async fn run_backup(
         manifest,
         copies: reports,
     })
+}
+
+/// `wanted`, or the first of `<name>-2.dbk`, `<name>-3.dbk`... that no destination holds
+/// yet: a backup never replaces another (two runs within one second share a name).
+pub async fn free_object_name(
+    destinations: &[NamedDestination],
+    wanted: ObjectKey,
+) -> Result<ObjectKey, EngineError> {
+    let (stem, extension) = match wanted.as_str().rsplit_once('.') {
+        Some((stem, ext)) if !stem.ends_with('/') => (stem.to_owned(), format!(".{ext}")),
+        _ => (wanted.to_string(), String::new()),
+    };
+    let mut candidate = wanted;
+    for n in 2..=1000u32 {
+        let mut taken = false;
+        for named in destinations {
+            // A destination that cannot answer now will fail its upload on its own.
+            if let Ok(Some(_)) = named.destination.head(&candidate).await {
+                taken = true;
+                break;
+            }
+        }
+        if !taken {
+            return Ok(candidate);
+        }
+        candidate = ObjectKey::new(format!("{stem}-{n}{extension}"))?;
+    }
+    Err(EngineError::invalid(
+        "name",
+        "a thousand backups of this name already exist for this second; try again in a second",
+    ))
 }
 
 fn all_failed(copies: Vec<Copy>) -> EngineError {

@@ -4,7 +4,7 @@ use serde::Serialize;
 use crate::secrets::KeyringError;
 
 /// Stable codes the UI and scripts switch on; messages are for people and may change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The request itself is wrong: fix the named field.
@@ -55,6 +55,8 @@ pub enum EngineError {
     Mismatch { object: String, detail: String },
     #[error("restoring failed: {detail}. Nothing was left under the target name; free space or choose another place and try again")]
     RestoreTarget { detail: String },
+    #[error("another scheduler already runs the jobs of this computer: {holder}. Only one may run at a time, so no job runs twice; stop that one first, or let it do the work")]
+    SchedulerBusy { holder: String },
     #[error("cancelled; nothing was left that looks like a complete backup")]
     Cancelled,
     #[error("internal error: {detail}. Please report it with the log file")]
@@ -69,13 +71,19 @@ impl EngineError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::InvalidInput { .. } => ErrorCode::InvalidInput,
-            Self::Store(StoreError::DuplicateName { .. } | StoreError::DuplicateKey { .. }) => {
-                ErrorCode::Conflict
-            }
+            Self::Store(
+                StoreError::DuplicateName { .. }
+                | StoreError::DuplicateKey { .. }
+                | StoreError::InUse { .. }
+                | StoreError::JobRunning { .. },
+            ) => ErrorCode::Conflict,
             Self::Store(StoreError::NotFound { .. }) => ErrorCode::NotFound,
             Self::Store(_) | Self::NoHomeDir => ErrorCode::Store,
             Self::Keyring(KeyringError::NotFound { .. }) => ErrorCode::NotFound,
             Self::Keyring(_) => ErrorCode::Keyring,
+            Self::Storage(dbackup_storage::StorageError::ObjectLockUnavailable { .. }) => {
+                ErrorCode::InvalidInput
+            }
             Self::Storage(_) | Self::AllDestinationsFailed { .. } => ErrorCode::Storage,
             Self::Archive(e) => archive_code(e),
             Self::Mismatch { .. } => ErrorCode::Corrupt,
@@ -83,6 +91,7 @@ impl EngineError {
             Self::Source(e) => source_code(e),
             Self::Folder(e) => folder_code(e),
             Self::RestoreTarget { .. } => ErrorCode::InvalidInput,
+            Self::SchedulerBusy { .. } => ErrorCode::Conflict,
             Self::Cancelled => ErrorCode::Cancelled,
             Self::Internal { .. } => ErrorCode::Internal,
         }

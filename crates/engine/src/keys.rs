@@ -155,7 +155,15 @@ impl Engine {
         Ok(record.into())
     }
 
-    fn find_key_profile(&self, name_or_id: &str) -> Result<KeyProfileRecord, EngineError> {
+    /// The id of the key profile with this name, id or key id.
+    pub fn key_profile_id(&self, name_or_id: &str) -> Result<String, EngineError> {
+        Ok(self.find_key_profile(name_or_id)?.id)
+    }
+
+    pub(crate) fn find_key_profile(
+        &self,
+        name_or_id: &str,
+    ) -> Result<KeyProfileRecord, EngineError> {
         self.store()
             .list_key_profiles()?
             .into_iter()
@@ -167,7 +175,7 @@ impl Engine {
             .ok_or_else(|| {
                 EngineError::invalid(
                     "key",
-                    format!("no key profile named {name_or_id:?}; `dbackup key list` shows them"),
+                    format!("no key profile named {name_or_id:?}; `dbackup key list` shows them, `dbackup key create` makes one"),
                 )
             })
     }

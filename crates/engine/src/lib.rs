@@ -1,20 +1,30 @@
 //! The engine is DBackup's one API surface: the desktop shell and the `dbackup` CLI
 //! both call it, and neither holds logic of its own. It owns the state database, the
-//! OS keyring and (as the product grows) jobs, runs, schedules and retention.
+//! OS keyring, jobs, runs, schedules and retention.
 
+pub mod alerts;
 pub mod backup;
+pub mod catalog;
 mod destinations;
 mod error;
 pub mod inspect;
+pub mod jobs;
 pub mod keys;
 pub mod manifest;
 mod paths;
 pub mod restore;
+pub mod retention;
+pub mod runs;
 pub mod s3_destination;
+pub mod schedule;
+pub mod scheduler;
 pub mod secrets;
 pub mod source_run;
 pub mod sources;
 pub mod transfer;
+
+#[cfg(test)]
+mod test_bench;
 
 pub use destinations::{DestinationKind, DestinationView, NewLocalDestination};
 pub use error::{EngineError, ErrorCode};
@@ -25,6 +35,7 @@ pub use sources::{NewSource, OpenSource, SourceKind, SourceSettings, SourceView}
 use std::sync::{Mutex, MutexGuard};
 
 use dbackup_store::Store;
+use jiff::tz::TimeZone;
 use serde::Serialize;
 
 /// What the first screen (and `dbackup status`) shows.
@@ -43,6 +54,8 @@ pub struct Engine {
     store: Mutex<Store>,
     paths: AppPaths,
     keyring: Keyring,
+    /// Schedules and retention periods are in this zone: the user's own.
+    time_zone: TimeZone,
 }
 
 impl std::fmt::Debug for Engine {
@@ -61,7 +74,18 @@ impl Engine {
             store: Mutex::new(store),
             paths,
             keyring,
+            time_zone: TimeZone::system(),
         })
+    }
+
+    /// Uses `time_zone` instead of the system's, for tests and for users who set one.
+    pub fn with_time_zone(mut self, time_zone: TimeZone) -> Self {
+        self.time_zone = time_zone;
+        self
+    }
+
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.time_zone
     }
 
     pub fn paths(&self) -> &AppPaths {

@@ -49,8 +49,12 @@ pub struct Manifest {
     pub created_at: String,
     /// `manual`, `schedule`, `catch_up`, `cli`.
     pub trigger: String,
+    /// Locked by the user: retention never deletes it.
     #[serde(default)]
     pub locked: bool,
+    /// S3 Object Lock retention of the data object, as set through DBackup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock: Option<dbackup_storage::ObjectRetention>,
 }
 
 impl Manifest {

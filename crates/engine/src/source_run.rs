@@ -14,10 +14,12 @@ use dbackup_sources::postgres::Postgres;
 use dbackup_sources::{RestoreOptions, SourceError};
 use dbackup_storage::{Destination, ObjectKey};
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::backup::{run_backup, BackupPlan, BackupReport, BackupStatus, NamedDestination};
+use crate::backup::{
+    free_object_name, run_backup, BackupPlan, BackupReport, BackupStatus, NamedDestination,
+};
 use crate::restore::{restore_into, restore_to_file, ReadReport, SharedKeys};
 use crate::sources::{OpenSource, SourceKind, SourceSettings};
 use crate::transfer::progress::ProgressReporter;
@@ -37,7 +39,7 @@ pub struct SourceBackupPlan {
     pub now: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct FailureView {
     pub code: ErrorCode,
@@ -321,6 +323,7 @@ async fn backup_unit(
     settings.metadata = metadata;
     let label = unit.label();
     let object = object_name(&plan.job_name, several.then_some(label.as_str()), plan.now)?;
+    let object = free_object_name(&plan.destinations, object).await?;
     run_backup(
         input,
         BackupPlan {

@@ -11,6 +11,17 @@ fn keyring_expected() -> bool {
     std::env::var("DBACKUP_TEST_KEYRING").as_deref() == Ok("1")
 }
 
+/// The tests share one service name (and `check` one account in it): run them one at a
+/// time. Concurrent create/delete of the same item has crashed gnome-keyring-daemon in CI,
+/// which then fails every later keyring test in the session.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn test_keyring() -> Option<Keyring> {
     let keyring = Keyring::new(format!("dbackup-test-{}", std::process::id()));
     match keyring.check() {
@@ -25,6 +36,7 @@ fn test_keyring() -> Option<Keyring> {
 
 #[test]
 fn stores_reads_replaces_and_deletes_a_secret() {
+    let _serial = serial();
     let Some(keyring) = test_keyring() else {
         return;
     };
@@ -48,6 +60,7 @@ fn stores_reads_replaces_and_deletes_a_secret() {
 
 #[test]
 fn services_are_isolated() {
+    let _serial = serial();
     let Some(a) = test_keyring() else { return };
     let b = Keyring::new(format!("{}-other", a.service()));
     a.set("shared-name", &Secret::from("a".to_owned())).unwrap();

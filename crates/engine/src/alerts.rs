@@ -1,0 +1,225 @@
+//! Which finished runs deserve a desktop notification, and what it says. A failure
+//! notifies once per streak: a job failing every minute notifies once, then again only
+//! after it has succeeded in between. Successes notify when the job asks.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::runs::{RunStatus, RunView};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertLevel {
+    Success,
+    Failure,
+}
+
+/// A notification to show: it names the job, the destination and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Alert {
+    pub level: AlertLevel,
+    pub title: String,
+    pub body: String,
+    pub run_id: String,
+}
+
+/// Remembers which jobs are in a failure streak (for this process's lifetime).
+#[derive(Debug, Default)]
+pub struct AlertGate {
+    failing: HashSet<String>,
+}
+
+impl AlertGate {
+    /// The alert for a finished run, if one is due.
+    pub fn judge(
+        &mut self,
+        run: &RunView,
+        notify_on_failure: bool,
+        notify_on_success: bool,
+    ) -> Option<Alert> {
+        let job = run.job_id.clone().unwrap_or_else(|| run.job_name.clone());
+        match run.status {
+            RunStatus::Success => {
+                let recovered = self.failing.remove(&job);
+                (notify_on_success || (recovered && notify_on_failure)).then(|| Alert {
+                    level: AlertLevel::Success,
+                    title: if recovered {
+                        format!("Backup works again: {}", run.job_name)
+                    } else {
+                        format!("Backup done: {}", run.job_name)
+                    },
+                    body: success_body(run),
+                    run_id: run.id.clone(),
+                })
+            }
+            RunStatus::Failed | RunStatus::Partial | RunStatus::Interrupted => {
+                if !notify_on_failure || !self.failing.insert(job) {
+                    return None;
+                }
+                Some(Alert {
+                    level: AlertLevel::Failure,
+                    title: match run.status {
+                        RunStatus::Partial => format!("Backup partly failed: {}", run.job_name),
+                        _ => format!("Backup failed: {}", run.job_name),
+                    },
+                    body: failure_body(run),
+                    run_id: run.id.clone(),
+                })
+            }
+            // Asked for (cancel) or not started (skip): nothing went wrong to report.
+            RunStatus::Cancelled | RunStatus::Skipped | RunStatus::Running => None,
+        }
+    }
+}
+
+fn success_body(run: &RunView) -> String {
+    let places: Vec<&str> = run
+        .outcome
+        .destinations
+        .iter()
+        .filter(|d| d.stored)
+        .map(|d| d.destination.as_str())
+        .collect();
+    format!(
+        "{} stored on {}",
+        human_size(run.bytes_out),
+        if places.is_empty() {
+            "its destinations".to_owned()
+        } else {
+            places.join(", ")
+        }
+    )
+}
+
+fn failure_body(run: &RunView) -> String {
+    let mut lines: Vec<String> = run
+        .outcome
+        .destinations
+        .iter()
+        .filter(|d| !d.errors.is_empty())
+        .map(|d| format!("{}: {}", d.destination, d.errors[0]))
+        .collect();
+    if lines.is_empty() {
+        if let Some(e) = &run.error {
+            lines.push(e.message.clone());
+        }
+    }
+    if lines.is_empty() {
+        lines.push("see the run in DBackup".into());
+    }
+    lines.join("\n")
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runs::{DestinationOutcome, RunOutcome, Trigger};
+    use crate::source_run::FailureView;
+    use crate::ErrorCode;
+
+    fn run(id: &str, status: RunStatus) -> RunView {
+        let failed = status != RunStatus::Success;
+        RunView {
+            id: id.into(),
+            job_id: Some("job-1".into()),
+            job_name: "orders".into(),
+            trigger: Trigger::Schedule,
+            status,
+            started_at: "2026-11-25T02:30:00Z".into(),
+            finished_at: None,
+            duration_seconds: None,
+            bytes_in: 10_000_000,
+            bytes_out: 2_500_000,
+            ratio: None,
+            outcome: RunOutcome {
+                destinations: vec![DestinationOutcome {
+                    destination_id: "d".into(),
+                    destination: "Office NAS".into(),
+                    stored: !failed,
+                    errors: if failed {
+                        vec!["orders: the folder /mnt/nas is not mounted".into()]
+                    } else {
+                        vec![]
+                    },
+                    ..Default::default()
+                }],
+                unit_errors: vec![],
+            },
+            error: failed.then(|| FailureView {
+                code: ErrorCode::Storage,
+                message: "stored on no destination".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_failure_streak_notifies_once_and_recovery_says_so() {
+        let mut gate = AlertGate::default();
+        let first = gate
+            .judge(&run("r1", RunStatus::Failed), true, false)
+            .unwrap();
+        assert_eq!(first.level, AlertLevel::Failure);
+        assert_eq!(first.title, "Backup failed: orders");
+        assert_eq!(
+            first.body,
+            "Office NAS: orders: the folder /mnt/nas is not mounted"
+        );
+        assert_eq!(first.run_id, "r1");
+        // Failing every minute: no storm.
+        assert_eq!(gate.judge(&run("r2", RunStatus::Failed), true, false), None);
+        assert_eq!(
+            gate.judge(&run("r3", RunStatus::Partial), true, false),
+            None
+        );
+        // It works again: said once, even though successes are not notified.
+        let back = gate
+            .judge(&run("r4", RunStatus::Success), true, false)
+            .unwrap();
+        assert_eq!(back.title, "Backup works again: orders");
+        assert_eq!(back.body, "2.5 MB stored on Office NAS");
+        assert_eq!(
+            gate.judge(&run("r5", RunStatus::Success), true, false),
+            None
+        );
+        // A new streak notifies again.
+        assert!(gate
+            .judge(&run("r6", RunStatus::Failed), true, false)
+            .is_some());
+    }
+
+    #[test]
+    fn the_job_decides_about_successes_and_muted_failures() {
+        let mut gate = AlertGate::default();
+        let done = gate
+            .judge(&run("r1", RunStatus::Success), true, true)
+            .unwrap();
+        assert_eq!(done.title, "Backup done: orders");
+        assert_eq!(gate.judge(&run("r2", RunStatus::Failed), false, true), None);
+        assert_eq!(
+            gate.judge(&run("r3", RunStatus::Cancelled), true, true),
+            None
+        );
+        assert_eq!(gate.judge(&run("r4", RunStatus::Skipped), true, true), None);
+        let partial = gate
+            .judge(&run("r5", RunStatus::Partial), true, false)
+            .unwrap();
+        assert_eq!(partial.title, "Backup partly failed: orders");
+    }
+}

@@ -1,0 +1,558 @@
+//! What is stored: a job's backups on a destination (found through their manifests),
+//! retention over them, locks, and rescans that rebuild the local catalog from a
+//! bucket. The bucket is the truth; the catalog in the state database is its index.
+//!
+//! Only backups whose manifest names the job's id are ever judged or deleted: other
+//! jobs' backups, unknown files, data without a manifest (an upload that did not
+//! finish) and unreadable manifests are left alone. A listing or manifest read that
+//! fails stops retention before anything is deleted.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use dbackup_storage::{Destination, ObjectInfo, ObjectKey, ObjectRetention};
+use dbackup_store::BackupRecord;
+use futures::{StreamExt, TryStreamExt};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::jobs::{JobTarget, LoadedJob};
+use crate::manifest::{Manifest, MANIFEST_SUFFIX};
+use crate::retention::{plan, Candidate, Decision, Retention};
+use crate::source_run::SourceBackupReport;
+use crate::{Engine, EngineError};
+
+/// Manifests read at once while listing.
+const MANIFEST_READS: usize = 8;
+
+/// What retention did on one destination after a run, or on demand.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RetentionReport {
+    pub kept: u32,
+    pub deleted: Vec<String>,
+    /// Why retention stopped (nothing after the failure point was deleted).
+    pub error: Option<String>,
+}
+
+impl RetentionReport {
+    pub(crate) fn failed(e: &EngineError) -> Self {
+        Self {
+            error: Some(e.to_string()),
+            ..Default::default()
+        }
+    }
+}
+
+/// The retention preview of one destination of a job.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RetentionPreview {
+    pub destination_id: String,
+    pub destination: String,
+    pub retention: Retention,
+    pub summary: String,
+    pub decisions: Vec<Decision>,
+}
+
+/// A stored backup as lists show it.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupView {
+    pub destination_id: String,
+    pub object: String,
+    pub job_id: Option<String>,
+    pub job_name: Option<String>,
+    pub created_at: String,
+    pub stored_size: u64,
+    pub locked: bool,
+    /// S3 Object Lock: the server refuses deletion until then (RFC 3339).
+    pub object_lock_until: Option<String>,
+    /// `GOVERNANCE` or `COMPLIANCE`.
+    pub object_lock_mode: Option<String>,
+    pub trigger: Option<String>,
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RescanReport {
+    pub destination: String,
+    /// Backups with a manifest, now in the catalog.
+    pub backups: u32,
+    /// Job names found in the manifests.
+    pub jobs: Vec<String>,
+    /// Data objects without a readable manifest (not from any job, or unfinished).
+    pub without_manifest: Vec<String>,
+}
+
+/// A backup found on a destination through its manifest.
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    pub object: ObjectKey,
+    pub manifest: Manifest,
+    pub created_at: Timestamp,
+    pub modified: Option<Timestamp>,
+    pub stored_size: u64,
+}
+
+/// Every backup on `destination` that has a readable manifest, plus the data objects
+/// that have none. Fails if the listing or any manifest read fails.
+pub(crate) async fn survey(
+    destination: &Arc<dyn Destination>,
+) -> Result<(Vec<Found>, Vec<ObjectInfo>), EngineError> {
+    let listing = destination.list("").await?;
+    let data: BTreeMap<String, &ObjectInfo> = listing
+        .iter()
+        .filter(|o| !o.key.as_str().ends_with(MANIFEST_SUFFIX))
+        .map(|o| (o.key.to_string(), o))
+        .collect();
+    // Owned values only: a stream of futures borrowing from here would make the
+    // caller's future not Send for every lifetime, which spawning needs.
+    let manifest_keys: Vec<(ObjectKey, ObjectInfo)> = listing
+        .iter()
+        .filter_map(|o| {
+            let data_key = o.key.as_str().strip_suffix(MANIFEST_SUFFIX)?;
+            let info = data.get(data_key)?;
+            Some((o.key.clone(), (*info).clone()))
+        })
+        .collect();
+    let read: Vec<(ObjectInfo, Option<Manifest>)> = futures::stream::iter(manifest_keys)
+        .map(|(key, info)| read_manifest(destination.clone(), key, info))
+        .buffer_unordered(MANIFEST_READS)
+        .try_collect()
+        .await?;
+    let mut found = Vec::new();
+    let mut described = HashSet::new();
+    for (info, manifest) in read {
+        let Some(manifest) = manifest else { continue };
+        let Ok(created_at) = manifest.created_at.parse::<Timestamp>() else {
+            continue;
+        };
+        described.insert(info.key.to_string());
+        found.push(Found {
+            object: info.key.clone(),
+            created_at,
+            modified: info.modified,
+            stored_size: info.size,
+            manifest,
+        });
+    }
+    let bare = data
+        .values()
+        .filter(|o| !described.contains(o.key.as_str()))
+        .map(|o| (*o).clone())
+        .collect();
+    found.sort_by_key(|f| std::cmp::Reverse(f.created_at));
+    Ok((found, bare))
+}
+
+async fn read_manifest(
+    destination: Arc<dyn Destination>,
+    key: ObjectKey,
+    info: ObjectInfo,
+) -> Result<(ObjectInfo, Option<Manifest>), EngineError> {
+    let bytes = destination.get(&key).await?;
+    Ok((info, Manifest::parse(&bytes)))
+}
+
+fn candidates(found: &[Found], job_id: &str) -> Vec<Candidate> {
+    found
+        .iter()
+        .filter(|f| f.manifest.job_id.as_deref() == Some(job_id))
+        .map(|f| {
+            if let Some(modified) = f.modified {
+                if modified.duration_since(f.created_at).abs() > jiff::SignedDuration::from_hours(1) {
+                    // A copy or move resets modification times; the manifest is what counts.
+                    tracing::info!(
+                        object = %f.object,
+                        created = %f.created_at,
+                        modified = %modified,
+                        "the object's modification time differs from its creation time by more than an hour; retention uses the creation time"
+                    );
+                }
+            }
+            Candidate {
+                object: f.object.to_string(),
+                created_at: f.created_at,
+                locked: f.manifest.locked,
+                lock_until: f.manifest.object_lock.map(|l| l.until),
+            }
+        })
+        .collect()
+}
+
+impl Engine {
+    /// What retention would keep and delete on each destination of the job, with why.
+    /// `rule` replaces the job's own retention for this preview.
+    pub async fn retention_preview(
+        &self,
+        job_id: &str,
+        only_destination: Option<&str>,
+        rule: Option<Retention>,
+        now: Timestamp,
+    ) -> Result<Vec<RetentionPreview>, EngineError> {
+        let job = self.load_job(job_id)?;
+        let mut previews = Vec::new();
+        for target in targets(&job, only_destination)? {
+            let retention = rule.unwrap_or(target.retention);
+            retention.validate()?;
+            let (name, destination) = self.open_destination(&target.destination_id)?;
+            let (found, _) = survey(&destination).await?;
+            previews.push(RetentionPreview {
+                destination_id: target.destination_id.clone(),
+                destination: name,
+                summary: retention.summary(),
+                decisions: plan(
+                    &retention,
+                    &candidates(&found, &job.id),
+                    now,
+                    &self.time_zone,
+                ),
+                retention,
+            });
+        }
+        Ok(previews)
+    }
+
+    /// Applies retention now, on each destination of the job (or one).
+    pub async fn apply_retention(
+        &self,
+        job_id: &str,
+        only_destination: Option<&str>,
+        rule: Option<Retention>,
+        now: Timestamp,
+    ) -> Result<Vec<(String, RetentionReport)>, EngineError> {
+        let job = self.load_job(job_id)?;
+        let mut reports = Vec::new();
+        for target in targets(&job, only_destination)? {
+            let retention = rule.unwrap_or(target.retention);
+            retention.validate()?;
+            let name = self.destination_name(&target.destination_id)?;
+            let report = self
+                .apply_retention_to(&job, &target.destination_id, retention, now, None, &[])
+                .await?;
+            reports.push((name, report));
+        }
+        Ok(reports)
+    }
+
+    pub(crate) async fn apply_retention_to(
+        &self,
+        job: &LoadedJob,
+        destination_id: &str,
+        retention: Retention,
+        now: Timestamp,
+        run_id: Option<&str>,
+        just_stored: &[String],
+    ) -> Result<RetentionReport, EngineError> {
+        let (_, destination) = self.open_destination(destination_id)?;
+        let (found, _) = survey(&destination).await?;
+        let mut decisions = plan(
+            &retention,
+            &candidates(&found, &job.id),
+            now,
+            &self.time_zone,
+        );
+        // What this run just stored is the newest backup by definition; a clock that
+        // went backwards must not make retention delete it.
+        for d in decisions.iter_mut() {
+            if !d.keep && just_stored.contains(&d.object) {
+                tracing::warn!(object = %d.object, "retention would delete the backup just made (is the clock wrong?); kept");
+                d.keep = true;
+                d.reason = "made by this run".into();
+            }
+        }
+        let mut report = RetentionReport {
+            kept: decisions.iter().filter(|d| d.keep).count() as u32,
+            ..Default::default()
+        };
+        for decision in decisions.iter().filter(|d| !d.keep) {
+            let object = ObjectKey::new(decision.object.clone())?;
+            let manifest = Manifest::key_for(&object)?;
+            // Data first: a manifest left alone describes nothing and is ignored, while
+            // data left without its manifest would look like an unfinished upload.
+            let deleted = async {
+                destination.delete(&object).await?;
+                destination.delete(&manifest).await
+            }
+            .await;
+            if let Err(e) = deleted {
+                report.error = Some(format!("stopped at {}: {e}", decision.object));
+                break;
+            }
+            let store = self.store();
+            store.remove_backup(destination_id, &decision.object)?;
+            store.record_deletion(
+                run_id,
+                destination_id,
+                &decision.object,
+                &decision.reason,
+                now,
+            )?;
+            drop(store);
+            tracing::info!(job = %job.name, object = %decision.object, reason = %decision.reason, "retention deleted a backup");
+            report.deleted.push(decision.object.clone());
+        }
+        Ok(report)
+    }
+
+    /// Adds what a run stored on a destination to the catalog.
+    pub(crate) fn catalog_run_objects(
+        &self,
+        run_id: &str,
+        target: &JobTarget,
+        report: &SourceBackupReport,
+        now: Timestamp,
+    ) {
+        let Ok(name) = self.destination_name(&target.destination_id) else {
+            return;
+        };
+        for backup in report.units.iter().filter_map(|u| u.backup.as_ref()) {
+            if !backup
+                .copies
+                .iter()
+                .any(|c| c.destination == name && c.stored)
+            {
+                continue;
+            }
+            let record = catalog_record(
+                &target.destination_id,
+                &backup.object,
+                &backup.manifest,
+                backup.manifest.stored_size,
+                Some(run_id),
+                now,
+            );
+            if let Err(e) = self.store().upsert_backup(&record) {
+                tracing::warn!(object = %backup.object, "cannot add the backup to the catalog: {e}");
+            }
+        }
+    }
+
+    /// A saved destination's name, without opening it (no keyring read, no client).
+    fn destination_name(&self, id: &str) -> Result<String, EngineError> {
+        Ok(self.store().destination(id)?.name)
+    }
+
+    /// Locks or unlocks a backup: the lock lives in its manifest, so it survives the
+    /// loss of this computer. Retention never deletes a locked backup.
+    pub async fn set_backup_lock(
+        &self,
+        destination: &Arc<dyn Destination>,
+        destination_id: Option<&str>,
+        object: &ObjectKey,
+        locked: bool,
+        now: Timestamp,
+    ) -> Result<Manifest, EngineError> {
+        let manifest = self
+            .update_manifest(destination, destination_id, object, now, |m| {
+                m.locked = locked
+            })
+            .await?;
+        tracing::info!(%object, locked, "changed a backup's lock");
+        Ok(manifest)
+    }
+
+    /// Locks or unlocks a backup on a saved destination, named as the catalog lists it.
+    pub async fn lock_stored_backup(
+        &self,
+        destination_id: &str,
+        object: &str,
+        locked: bool,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
+        let (_, destination) = self.open_destination(destination_id)?;
+        let object = ObjectKey::new(object)?;
+        self.set_backup_lock(&destination, Some(destination_id), &object, locked, now)
+            .await
+            .map(|_| ())
+    }
+
+    /// Gives a backup S3 Object Lock retention until a date: the server itself then
+    /// refuses to delete or overwrite it. Needs a bucket with Object Lock enabled.
+    pub async fn set_object_lock(
+        &self,
+        destination: &Arc<dyn Destination>,
+        destination_id: Option<&str>,
+        object: &ObjectKey,
+        retention: ObjectRetention,
+        now: Timestamp,
+    ) -> Result<Manifest, EngineError> {
+        if retention.until <= now {
+            return Err(EngineError::invalid(
+                "until",
+                "the lock must last until a date in the future",
+            ));
+        }
+        self.manifest_of(destination, object).await?;
+        destination.set_retention(object, &retention).await?;
+        let manifest = self
+            .update_manifest(destination, destination_id, object, now, |m| {
+                m.object_lock = Some(retention)
+            })
+            .await?;
+        tracing::info!(%object, until = %retention.until, mode = ?retention.mode, "set an object lock");
+        Ok(manifest)
+    }
+
+    async fn manifest_of(
+        &self,
+        destination: &Arc<dyn Destination>,
+        object: &ObjectKey,
+    ) -> Result<(ObjectKey, Manifest), EngineError> {
+        let key = Manifest::key_for(object)?;
+        if destination.head(object).await?.is_none() {
+            return Err(EngineError::invalid(
+                "object",
+                format!("there is no backup {object} there; list them with `dbackup backup list`"),
+            ));
+        }
+        let bytes = destination.get(&key).await.map_err(|e| match e {
+            dbackup_storage::StorageError::NotFound { .. } => EngineError::invalid(
+                "object",
+                format!("{object} has no manifest ({key}), so it cannot carry a lock; it is not from a DBackup job"),
+            ),
+            other => other.into(),
+        })?;
+        let manifest = Manifest::parse(&bytes).ok_or_else(|| EngineError::Mismatch {
+            object: key.to_string(),
+            detail: "the manifest is not valid JSON".into(),
+        })?;
+        Ok((key, manifest))
+    }
+
+    /// Rewrites a backup's manifest with `change` applied, and the catalog with it.
+    async fn update_manifest(
+        &self,
+        destination: &Arc<dyn Destination>,
+        destination_id: Option<&str>,
+        object: &ObjectKey,
+        now: Timestamp,
+        change: impl FnOnce(&mut Manifest),
+    ) -> Result<Manifest, EngineError> {
+        let (key, mut manifest) = self.manifest_of(destination, object).await?;
+        change(&mut manifest);
+        destination
+            .put(&key, bytes::Bytes::from(manifest.to_json()?))
+            .await?;
+        if let Some(id) = destination_id {
+            let record = catalog_record(
+                id,
+                object.as_str(),
+                &manifest,
+                manifest.stored_size,
+                None,
+                now,
+            );
+            self.store().upsert_backup(&record)?;
+        }
+        Ok(manifest)
+    }
+
+    /// Reads every manifest on a saved destination into the catalog, so a new
+    /// computer (or a lost state database) sees the backups stored there.
+    pub async fn rescan(
+        &self,
+        destination_id: &str,
+        now: Timestamp,
+    ) -> Result<RescanReport, EngineError> {
+        let (name, destination) = self.open_destination(destination_id)?;
+        let (found, bare) = survey(&destination).await?;
+        let mut jobs = std::collections::BTreeSet::new();
+        {
+            let store = self.store();
+            for f in &found {
+                if let Some(job) = &f.manifest.job_name {
+                    jobs.insert(job.clone());
+                }
+                store.upsert_backup(&catalog_record(
+                    destination_id,
+                    f.object.as_str(),
+                    &f.manifest,
+                    f.stored_size,
+                    None,
+                    now,
+                ))?;
+            }
+            store.remove_backups_not_seen(destination_id, now)?;
+        }
+        tracing::info!(destination = %name, backups = found.len(), "rescanned a destination");
+        Ok(RescanReport {
+            destination: name,
+            backups: found.len() as u32,
+            jobs: jobs.into_iter().collect(),
+            without_manifest: bare.into_iter().map(|o| o.key.to_string()).collect(),
+        })
+    }
+
+    /// The catalog: backups known to be stored, newest first.
+    pub fn list_backups(
+        &self,
+        destination_id: Option<&str>,
+        job_id: Option<&str>,
+    ) -> Result<Vec<BackupView>, EngineError> {
+        Ok(self
+            .store()
+            .list_backups(destination_id, job_id)?
+            .into_iter()
+            .map(|b| BackupView {
+                trigger: b.manifest["trigger"].as_str().map(str::to_owned),
+                object_lock_until: b.manifest["objectLock"]["until"]
+                    .as_str()
+                    .map(str::to_owned),
+                object_lock_mode: b.manifest["objectLock"]["mode"].as_str().map(str::to_owned),
+                database: b.manifest["database"].as_str().map(str::to_owned),
+                destination_id: b.destination_id,
+                object: b.object,
+                job_id: b.job_id,
+                job_name: b.job_name,
+                created_at: b.created_at.to_string(),
+                stored_size: b.stored_size,
+                locked: b.locked,
+            })
+            .collect())
+    }
+}
+
+/// The catalog row of a backup, from its manifest; `now` stands in for an unreadable
+/// creation time and is when it was seen.
+fn catalog_record(
+    destination_id: &str,
+    object: &str,
+    manifest: &Manifest,
+    stored_size: u64,
+    run_id: Option<&str>,
+    now: Timestamp,
+) -> BackupRecord {
+    BackupRecord {
+        destination_id: destination_id.to_owned(),
+        object: object.to_owned(),
+        job_id: manifest.job_id.clone(),
+        job_name: manifest.job_name.clone(),
+        run_id: run_id.map(str::to_owned),
+        created_at: manifest.created_at.parse().unwrap_or(now),
+        stored_size,
+        locked: manifest.locked,
+        manifest: serde_json::to_value(manifest).unwrap_or_default(),
+        seen_at: now,
+    }
+}
+
+fn targets<'a>(job: &'a LoadedJob, only: Option<&str>) -> Result<Vec<&'a JobTarget>, EngineError> {
+    let chosen: Vec<&JobTarget> = job
+        .targets
+        .iter()
+        .filter(|t| only.is_none_or(|d| d == t.destination_id))
+        .collect();
+    if chosen.is_empty() {
+        return Err(EngineError::invalid(
+            "destination",
+            format!("the job {} does not store to that destination", job.name),
+        ));
+    }
+    Ok(chosen)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,321 @@
+use super::*;
+use crate::runs::{RunStatus, Trigger};
+use crate::schedule::{CatchUp, Schedule};
+use crate::test_bench::{ts, Bench};
+use crate::transfer::progress::ProgressReporter;
+use tokio_util::sync::CancellationToken;
+
+async fn run(bench: &Bench, job: &str, now: &str) -> crate::runs::RunView {
+    let (progress, _rx) = ProgressReporter::new(None);
+    bench
+        .engine
+        .run_job(
+            job,
+            Trigger::Manual,
+            ts(now),
+            &progress,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keep_last_one_with_a_lock_leaves_exactly_the_locked_and_the_newest() {
+    let bench = Bench::new();
+    let job = bench.job_with(
+        "notes",
+        Schedule::Manual,
+        CatchUp::Once,
+        Retention::Last { count: 1 },
+        "2026-11-01T00:00:00Z",
+    );
+    // Things retention must never touch: another job's backup, a file of the user's,
+    // and data without a manifest (an upload that did not finish).
+    let other = bench.job(
+        "other",
+        Schedule::Manual,
+        CatchUp::Once,
+        "2026-11-01T00:00:00Z",
+    );
+    run(&bench, &other, "2026-11-20T00:00:00Z").await;
+    std::fs::write(bench.store_dir.join("readme.txt"), b"mine").unwrap();
+    std::fs::create_dir_all(bench.store_dir.join("notes")).unwrap();
+    std::fs::write(
+        bench.store_dir.join("notes/notes_2020-01-01T00-00-00Z.dbk"),
+        b"x",
+    )
+    .unwrap();
+
+    let first = run(&bench, &job, "2026-11-23T10:00:00Z").await;
+    assert_eq!(first.status, RunStatus::Success, "{:?}", first.error);
+    let first_object = first.outcome.destinations[0].objects[0].clone();
+    let (_, destination) = bench
+        .engine
+        .open_destination(&bench.destination_id)
+        .unwrap();
+    bench
+        .engine
+        .set_backup_lock(
+            &destination,
+            Some(&bench.destination_id),
+            &ObjectKey::new(first_object.clone()).unwrap(),
+            true,
+            ts("2026-11-23T11:00:00Z"),
+        )
+        .await
+        .unwrap();
+    let second = run(&bench, &job, "2026-11-24T10:00:00Z").await;
+    let retention = second.outcome.destinations[0].retention.clone().unwrap();
+    assert!(
+        retention.deleted.is_empty(),
+        "the locked one does not count: {retention:?}"
+    );
+    let third = run(&bench, &job, "2026-11-25T10:00:00Z").await;
+    let retention = third.outcome.destinations[0].retention.clone().unwrap();
+    assert_eq!(retention.deleted, ["notes/notes_2026-11-24T10-00-00Z.dbk"]);
+    assert_eq!(retention.error, None);
+
+    assert_eq!(
+        bench.stored(),
+        [
+            "notes_2020-01-01T00-00-00Z.dbk",
+            "notes_2026-11-23T10-00-00Z.dbk",
+            "notes_2026-11-23T10-00-00Z.dbk.meta.json",
+            "notes_2026-11-25T10-00-00Z.dbk",
+            "notes_2026-11-25T10-00-00Z.dbk.meta.json",
+            "other_2026-11-20T00-00-00Z.dbk",
+            "other_2026-11-20T00-00-00Z.dbk.meta.json",
+            "readme.txt",
+        ]
+    );
+    let known: Vec<(String, bool)> = bench
+        .engine
+        .list_backups(None, Some(&job))
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.object, b.locked))
+        .collect();
+    assert_eq!(
+        known,
+        [
+            ("notes/notes_2026-11-25T10-00-00Z.dbk".to_owned(), false),
+            ("notes/notes_2026-11-23T10-00-00Z.dbk".to_owned(), true),
+        ]
+    );
+
+    // The preview says why, and agrees with what is left.
+    let preview = bench
+        .engine
+        .retention_preview(&job, None, None, ts("2026-11-25T12:00:00Z"))
+        .await
+        .unwrap();
+    let reasons: Vec<(&str, bool, &str)> = preview[0]
+        .decisions
+        .iter()
+        .map(|d| (d.object.as_str(), d.keep, d.reason.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("notes/notes_2026-11-25T10-00-00Z.dbk", true, "last 1 of 1"),
+            ("notes/notes_2026-11-23T10-00-00Z.dbk", true, "locked"),
+        ]
+    );
+
+    // A new computer: an empty state that only knows the destination sees them again.
+    let fresh = Bench::new();
+    let (_, dest) = (
+        (),
+        fresh
+            .engine
+            .add_local_destination(
+                crate::NewLocalDestination {
+                    name: "old disk".into(),
+                    path: bench.store_dir.display().to_string(),
+                },
+                ts("2026-11-26T00:00:00Z"),
+            )
+            .unwrap(),
+    );
+    let report = fresh
+        .engine
+        .rescan(&dest.id, ts("2026-11-26T00:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(report.backups, 3);
+    assert_eq!(report.jobs, ["notes", "other"]);
+    assert_eq!(
+        report.without_manifest,
+        ["notes/notes_2020-01-01T00-00-00Z.dbk", "readme.txt"]
+    );
+    let locked: Vec<String> = fresh
+        .engine
+        .list_backups(Some(&dest.id), None)
+        .unwrap()
+        .into_iter()
+        .filter(|b| b.locked)
+        .map(|b| b.object)
+        .collect();
+    assert_eq!(locked, ["notes/notes_2026-11-23T10-00-00Z.dbk"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renamed_job_still_owns_its_older_backups() {
+    let bench = Bench::new();
+    let job = bench.job_with(
+        "notes",
+        Schedule::Manual,
+        CatchUp::Once,
+        Retention::Last { count: 1 },
+        "2026-11-01T00:00:00Z",
+    );
+    run(&bench, &job, "2026-11-23T10:00:00Z").await;
+    let view = bench
+        .engine
+        .job_view(&job, ts("2026-11-24T00:00:00Z"))
+        .unwrap();
+    let mut input = crate::jobs::JobInput {
+        name: "journal".into(),
+        source_id: view.source_id.clone(),
+        targets: vec![crate::jobs::JobTarget {
+            destination_id: bench.destination_id.clone(),
+            retention: Retention::Last { count: 1 },
+        }],
+        schedule: Schedule::Manual,
+        catch_up: CatchUp::Once,
+        compression: Default::default(),
+        level: 3,
+        key_profile_id: None,
+        notify_on_failure: true,
+        notify_on_success: false,
+        enabled: true,
+    };
+    bench
+        .engine
+        .update_job(&job, input.clone(), ts("2026-11-24T00:00:00Z"))
+        .unwrap();
+    let renamed = run(&bench, &job, "2026-11-25T10:00:00Z").await;
+    // The old name's backup was this job's: keep-last 1 removed it.
+    assert_eq!(
+        renamed.outcome.destinations[0]
+            .retention
+            .clone()
+            .unwrap()
+            .deleted,
+        ["notes/notes_2026-11-23T10-00-00Z.dbk"]
+    );
+    assert_eq!(
+        bench.stored(),
+        [
+            "journal_2026-11-25T10-00-00Z.dbk",
+            "journal_2026-11-25T10-00-00Z.dbk.meta.json"
+        ]
+    );
+    input.targets.clear();
+    assert!(bench
+        .engine
+        .update_job(&job, input, ts("2026-11-25T11:00:00Z"))
+        .is_err());
+}
+
+/// A destination whose reads fail, to check that retention then deletes nothing.
+#[derive(Debug)]
+struct ReadsFail(Arc<dyn Destination>);
+
+#[async_trait::async_trait]
+impl Destination for ReadsFail {
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        body: bytes::Bytes,
+    ) -> Result<(), dbackup_storage::StorageError> {
+        self.0.put(key, body).await
+    }
+    async fn start_upload(
+        &self,
+        key: &ObjectKey,
+        size_hint: Option<u64>,
+    ) -> Result<Box<dyn dbackup_storage::Upload>, dbackup_storage::StorageError> {
+        self.0.start_upload(key, size_hint).await
+    }
+    async fn get(&self, key: &ObjectKey) -> Result<bytes::Bytes, dbackup_storage::StorageError> {
+        Err(dbackup_storage::StorageError::Service {
+            destination: "test".into(),
+            operation: format!("get {key}"),
+            code: "InternalError".into(),
+            message: "the test server failed".into(),
+        })
+    }
+    async fn get_range(
+        &self,
+        key: &ObjectKey,
+        start: u64,
+        end: u64,
+    ) -> Result<bytes::Bytes, dbackup_storage::StorageError> {
+        self.0.get_range(key, start, end).await
+    }
+    async fn head(
+        &self,
+        key: &ObjectKey,
+    ) -> Result<Option<ObjectInfo>, dbackup_storage::StorageError> {
+        self.0.head(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, dbackup_storage::StorageError> {
+        self.0.list(prefix).await
+    }
+    async fn delete(&self, key: &ObjectKey) -> Result<(), dbackup_storage::StorageError> {
+        self.0.delete(key).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_listing_judges_nothing() {
+    let bench = Bench::new();
+    let job = bench.job(
+        "notes",
+        Schedule::Manual,
+        CatchUp::Once,
+        "2026-11-01T00:00:00Z",
+    );
+    run(&bench, &job, "2026-11-23T10:00:00Z").await;
+    let (_, real) = bench
+        .engine
+        .open_destination(&bench.destination_id)
+        .unwrap();
+    let failing: Arc<dyn Destination> = Arc::new(ReadsFail(real.clone()));
+    let err = survey(&failing).await.unwrap_err();
+    assert!(err.to_string().contains("the test server failed"), "{err}");
+    // And an empty destination is simply empty.
+    let empty_dir = tempfile::tempdir().unwrap();
+    let empty: Arc<dyn Destination> = Arc::new(dbackup_storage::LocalFolder::new(empty_dir.path()));
+    let (found, bare) = survey(&empty).await.unwrap();
+    assert!(found.is_empty() && bare.is_empty());
+    assert_eq!(survey(&real).await.unwrap().0.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_runs_within_one_second_keep_both_backups() {
+    let bench = Bench::new();
+    let job = bench.job(
+        "notes",
+        Schedule::Manual,
+        CatchUp::Once,
+        "2026-11-01T00:00:00Z",
+    );
+    run(&bench, &job, "2026-11-23T10:00:00.100Z").await;
+    let second = run(&bench, &job, "2026-11-23T10:00:00.900Z").await;
+    assert_eq!(
+        second.outcome.destinations[0].objects,
+        ["notes/notes_2026-11-23T10-00-00Z-2.dbk"]
+    );
+    assert_eq!(
+        bench.stored(),
+        [
+            "notes_2026-11-23T10-00-00Z-2.dbk",
+            "notes_2026-11-23T10-00-00Z-2.dbk.meta.json",
+            "notes_2026-11-23T10-00-00Z.dbk",
+            "notes_2026-11-23T10-00-00Z.dbk.meta.json",
+        ]
+    );
+}
