@@ -52,8 +52,25 @@ pub enum Command {
     #[command(subcommand)]
     Key(KeyCommand),
     /// Back up a saved source, a file or standard input, compressed and encrypted, to one or
-    /// more destinations.
-    Backup(BackupArgs),
+    /// more destinations; or list, lock and unlock stored backups.
+    Backup(BackupCommand),
+    /// Jobs: a source, its destinations, a schedule and retention.
+    #[command(subcommand)]
+    Job(JobCommand),
+    /// Past and running runs of jobs, newest first.
+    History(HistoryArgs),
+    /// Which backups a job's retention keeps and deletes, and why.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// Run the jobs' schedules until stopped (Ctrl-C or SIGTERM), for machines without the
+    /// desktop app. Only one scheduler (this or the app) may run per state database.
+    Daemon,
+    /// Read the manifests on a saved destination into DBackup's catalog, so backups made
+    /// elsewhere (or before this state was lost) are known here.
+    Rescan {
+        /// The destination's name or id.
+        destination: String,
+    },
     /// Restore a backup into a file, or into a source's database or folder. Needs only the
     /// destination and the key or passphrase.
     Restore(RestoreArgs),
@@ -100,6 +117,58 @@ pub struct KeyOptions {
 pub enum CompressionArg {
     Zstd,
     None,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct BackupCommand {
+    #[command(subcommand)]
+    pub action: Option<BackupAction>,
+    #[command(flatten)]
+    pub args: BackupArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupAction {
+    /// Backups DBackup knows of (from its runs and rescans), newest first.
+    List {
+        /// Only those on this destination (name or id).
+        #[arg(long)]
+        destination: Option<String>,
+        /// Only those of this job (name or id).
+        #[arg(long)]
+        job: Option<String>,
+    },
+    /// Lock a backup: retention never deletes it. The lock is kept in its manifest.
+    Lock(LockArgs),
+    /// Unlock a backup, so retention judges it again.
+    Unlock(LockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// The backup's name within the destination, e.g. orders/orders_2026-11-25T10-00-00Z.dbk.
+    pub object: String,
+    /// Where it is: a saved destination, a folder path or s3://BUCKET/PREFIX.
+    #[arg(long)]
+    pub from: String,
+    /// S3 Object Lock: make the server itself refuse to delete it until this date
+    /// (YYYY-MM-DD, through the end of that day UTC, or an RFC 3339 time). Needs a
+    /// bucket created with Object Lock enabled.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// With --until: governance (removable with s3:BypassGovernanceRetention) or
+    /// compliance (nobody can remove or shorten it, not even the account's root user).
+    #[arg(long, value_enum, default_value = "governance", requires = "until")]
+    pub mode: LockModeArg,
+    #[command(flatten)]
+    pub s3: S3Options,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LockModeArg {
+    Governance,
+    Compliance,
 }
 
 #[derive(Debug, Args)]
@@ -399,4 +468,169 @@ pub enum SseArg {
     BucketDefault,
     S3,
     Kms,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CatchUpArg {
+    /// One run at start for times missed while the computer was off.
+    Once,
+    /// Record missed times as skipped.
+    Skip,
+}
+
+/// A job's settings. For `job create`, --name, --source and --to are required; for
+/// `job edit`, only what is given changes.
+#[derive(Debug, Args)]
+pub struct JobSpec {
+    /// A unique name; also the folder its backups go in.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The saved source to back up (name or id).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// A saved destination (name or id); repeat for copies in several places. With
+    /// `edit`, replaces the job's destinations.
+    #[arg(long = "to")]
+    pub to: Vec<String>,
+    /// A cron expression in local time: minute hour day-of-month month day-of-week.
+    #[arg(long, conflicts_with_all = ["hourly", "daily", "weekly", "monthly", "manual"])]
+    pub schedule: Option<String>,
+    /// Every hour at this minute (0-59).
+    #[arg(long, conflicts_with_all = ["daily", "weekly", "monthly", "manual"])]
+    pub hourly: Option<u8>,
+    /// Every day at HH:MM.
+    #[arg(long, value_name = "HH:MM", conflicts_with_all = ["weekly", "monthly", "manual"])]
+    pub daily: Option<String>,
+    /// Every week, e.g. `sun@23:00`.
+    #[arg(long, value_name = "DAY@HH:MM", conflicts_with_all = ["monthly", "manual"])]
+    pub weekly: Option<String>,
+    /// Every month on a day (1-28, or `last`), e.g. `1@04:00`.
+    #[arg(long, value_name = "DAY@HH:MM", conflicts_with = "manual")]
+    pub monthly: Option<String>,
+    /// Only when run by hand.
+    #[arg(long)]
+    pub manual: bool,
+    /// What to do about times missed while the computer was off.
+    #[arg(long, value_enum)]
+    pub catch_up: Option<CatchUpArg>,
+    /// Encrypt with this key profile (name or key id).
+    #[arg(long, conflicts_with = "no_encryption")]
+    pub key: Option<String>,
+    /// Store without encryption (not recommended: anyone with bucket access can read it).
+    #[arg(long)]
+    pub no_encryption: bool,
+    #[arg(long, value_enum)]
+    pub compression: Option<CompressionArg>,
+    /// zstd level, 1 (fastest) to 19.
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: Option<i32>,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+    /// Notify when a run succeeds too (the desktop app; failures always notify).
+    #[arg(long)]
+    pub notify_success: Option<bool>,
+}
+
+/// Retention for every destination of the job: keep the last N, or GFS tiers.
+#[derive(Debug, Args, Default)]
+pub struct RetentionArgs {
+    /// Keep the newest N backups.
+    #[arg(long, conflicts_with_all = ["keep_hourly", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "keep_all"])]
+    pub keep_last: Option<u32>,
+    /// GFS: the newest backup of each of N hours.
+    #[arg(long)]
+    pub keep_hourly: Option<u32>,
+    /// GFS: ... of each of N days before those.
+    #[arg(long)]
+    pub keep_daily: Option<u32>,
+    /// GFS: ... of each of N ISO weeks before those.
+    #[arg(long)]
+    pub keep_weekly: Option<u32>,
+    /// GFS: ... of each of N months before those.
+    #[arg(long)]
+    pub keep_monthly: Option<u32>,
+    /// GFS: ... of each of N years before those.
+    #[arg(long)]
+    pub keep_yearly: Option<u32>,
+    /// Keep every backup (retention off).
+    #[arg(long)]
+    pub keep_all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// Jobs, with their schedule, last run and next time.
+    List,
+    /// Create a job, e.g.
+    /// `dbackup job create --name orders --source orders-db --to s3-eu --daily 02:30 --key laptop --keep-daily 7 --keep-weekly 4`.
+    Create(JobSpec),
+    /// Change a job; what is not given stays. Its backups stay its own after a rename.
+    Edit {
+        /// The job's name or id.
+        job: String,
+        #[command(flatten)]
+        spec: JobSpec,
+    },
+    /// A job's settings, its next five times and its last run.
+    Show { job: String },
+    /// Run a job now, in the foreground, with progress.
+    Run { job: String },
+    /// Cancel a running job (wherever it runs: the app, the daemon or another terminal).
+    Cancel { job: String },
+    /// Pause a job's schedule, or every schedule with --all.
+    Pause {
+        #[arg(required_unless_present = "all")]
+        job: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Resume a job's schedule, or every schedule with --all.
+    Resume {
+        #[arg(required_unless_present = "all")]
+        job: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Remove a job. Its backups and its history stay.
+    Remove { job: String },
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this job's runs (name or id).
+    #[arg(long)]
+    pub job: Option<String>,
+    /// How many runs per page.
+    #[arg(long, default_value_t = 20)]
+    pub limit: u32,
+    /// The page after this run id (the `next` of the previous page).
+    #[arg(long)]
+    pub before: Option<String>,
+    /// Show one run in full.
+    #[arg(long, conflicts_with_all = ["job", "before"])]
+    pub run: Option<String>,
+    /// Remove runs older than the kept history; with N, first keep N days from now on.
+    #[arg(long, value_name = "DAYS", num_args = 0..=1, default_missing_value = "0")]
+    pub prune: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct RetentionTarget {
+    /// The job (name or id).
+    #[arg(long)]
+    pub job: String,
+    /// Only this destination of the job (name or id).
+    #[arg(long)]
+    pub destination: Option<String>,
+    /// Instead of the job's own retention, judge with these rules.
+    #[command(flatten)]
+    pub rule: RetentionArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// What would be kept and deleted, with the reason for each; deletes nothing.
+    Preview(RetentionTarget),
+    /// Delete what the preview lists as deleted.
+    Apply(RetentionTarget),
 }

@@ -26,7 +26,7 @@ use crate::keys;
 use crate::location;
 use crate::output::Output;
 
-fn runtime() -> Result<tokio::runtime::Runtime, EngineError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, EngineError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -36,7 +36,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, EngineError> {
 }
 
 /// Ctrl-C cancels cleanly: uploads are aborted and nothing half-done is left.
-fn cancel_on_ctrl_c(rt: &tokio::runtime::Runtime) -> CancellationToken {
+pub(crate) fn cancel_on_ctrl_c(rt: &tokio::runtime::Runtime) -> CancellationToken {
     let token = CancellationToken::new();
     let child = token.clone();
     rt.spawn(async move {
@@ -128,6 +128,10 @@ pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
     settings.level = args.level;
 
     let rt = runtime()?;
+    let object = rt.block_on(dbackup_engine::backup::free_object_name(
+        &destinations,
+        object,
+    ))?;
     let cancel = cancel_on_ctrl_c(&rt);
     let (progress, rx) = ProgressReporter::new(total);
     crate::progress::show(&rt, rx, "backing up");

@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod jobs;
 mod keys;
 mod location;
 mod output;
@@ -28,7 +29,13 @@ fn main() -> ExitCode {
 }
 
 pub(crate) fn open_engine() -> Result<Engine, EngineError> {
-    Engine::open(AppPaths::from_env()?, Keyring::system())
+    let engine = Engine::open(AppPaths::from_env()?, Keyring::system())?;
+    // A run whose process died (kill -9, power cut) is marked before anything reads
+    // the history, so no run looks as if it were still going.
+    if let Err(e) = engine.recover_interrupted_runs(jiff::Timestamp::now()) {
+        eprintln!("dbackup: warning: cannot check for interrupted runs: {e}");
+    }
+    Ok(engine)
 }
 
 fn run(command: Command, out: &Output) -> Result<(), EngineError> {
@@ -151,7 +158,15 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
             });
         }
         Command::Source(command) => sources::run(command, out)?,
-        Command::Backup(args) => commands::backup(args, out)?,
+        Command::Backup(command) => match command.action {
+            Some(action) => jobs::backup_action(action, out)?,
+            None => commands::backup(command.args, out)?,
+        },
+        Command::Job(command) => jobs::job(command, out)?,
+        Command::History(args) => jobs::history(args, out)?,
+        Command::Retention(command) => jobs::retention_command(command, out)?,
+        Command::Daemon => jobs::daemon(out)?,
+        Command::Rescan { destination } => jobs::rescan(&destination, out)?,
         Command::Restore(args) => commands::restore(args, out)?,
         Command::Verify(args) => commands::verify(args, out)?,
         Command::Inspect(args) => commands::inspect(args, out)?,
@@ -203,7 +218,7 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
 }
 
 /// Accepts an id or a (case-insensitive) name.
-fn resolve_destination(engine: &Engine, wanted: &str) -> Result<String, EngineError> {
+pub(crate) fn resolve_destination(engine: &Engine, wanted: &str) -> Result<String, EngineError> {
     let all = engine.list_destinations()?;
     all.iter()
         .find(|d| d.id == wanted)

@@ -1,6 +1,9 @@
 use std::process::ExitCode;
 
+use dbackup_engine::catalog::{BackupView, RetentionPreview};
+use dbackup_engine::jobs::JobView;
 use dbackup_engine::keys::KeyProfileView;
+use dbackup_engine::runs::{HistoryPage, RunStatus, RunView};
 use dbackup_engine::{DestinationView, EngineError, SourceView};
 use serde::Serialize;
 
@@ -12,6 +15,10 @@ pub struct Output {
 impl Output {
     pub fn new(json: bool) -> Self {
         Self { json }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.json
     }
 
     pub fn value<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
@@ -179,4 +186,284 @@ pub fn probe_report(r: &dbackup_storage::probe::ProbeReport) -> String {
         ));
     }
     out
+}
+
+/// An RFC 3339 time as people read it: local, to the second.
+fn when(rfc3339: &str) -> String {
+    match rfc3339.parse::<jiff::Timestamp>() {
+        Ok(t) => t
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%Y-%m-%d %H:%M:%S %Z")
+            .to_string(),
+        Err(_) => rfc3339.to_owned(),
+    }
+}
+
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn run_status(run: &RunView) -> String {
+    match &run.error {
+        Some(e) if run.status != RunStatus::Success => {
+            format!("{}: {}", run.status.as_str(), e.message)
+        }
+        _ => run.status.as_str().to_owned(),
+    }
+}
+
+pub fn jobs_table(list: &[JobView]) -> String {
+    if list.is_empty() {
+        return "No jobs yet - create one with `dbackup job create --name NAME --source SOURCE --to DESTINATION --daily 02:30 --key PROFILE`\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|j| {
+            vec![
+                j.name.clone(),
+                if j.running {
+                    "running".into()
+                } else if j.enabled {
+                    "on".into()
+                } else {
+                    "paused".into()
+                },
+                j.schedule_summary.clone(),
+                j.next_runs.first().cloned().unwrap_or_else(|| "-".into()),
+                j.last_run
+                    .as_ref()
+                    .map(|r| format!("{} {}", when(&r.started_at), r.status.as_str()))
+                    .unwrap_or_else(|| "never".into()),
+            ]
+        })
+        .collect();
+    table(&["NAME", "STATE", "SCHEDULE", "NEXT", "LAST RUN"], &rows)
+}
+
+pub fn job_details(j: &JobView) -> String {
+    let mut text = format!(
+        "job:          {} ({})\nsource:       {}\nschedule:     {}{}\ncatch-up:     {}\nstate:        {}\n",
+        j.name,
+        j.id,
+        j.source_name,
+        j.schedule_summary,
+        if j.schedule.expression().is_some() {
+            format!(" [{}]", j.schedule.expression().unwrap_or_default())
+        } else {
+            String::new()
+        },
+        kind_name(j.catch_up),
+        if j.running {
+            "running"
+        } else if j.enabled {
+            "on"
+        } else {
+            "paused"
+        }
+    );
+    text.push_str(&format!(
+        "compression:  {}\nencryption:   {}\nnotify:       failures{}\n",
+        match j.compression {
+            dbackup_engine::jobs::CompressionChoice::Zstd => format!("zstd level {}", j.level),
+            dbackup_engine::jobs::CompressionChoice::None => "none".into(),
+        },
+        match &j.key_profile_name {
+            Some(name) => format!("key profile {name}"),
+            None => "NONE - anyone who can read the destination can read the backups".into(),
+        },
+        if j.notify_on_success {
+            " and successes"
+        } else {
+            ""
+        }
+    ));
+    for t in &j.targets {
+        text.push_str(&format!(
+            "destination:  {} ({})\n",
+            t.destination_name, t.retention_summary
+        ));
+    }
+    if !j.next_runs.is_empty() {
+        text.push_str("next runs:\n");
+        for time in &j.next_runs {
+            text.push_str(&format!("  {time}\n"));
+        }
+    }
+    if let Some(run) = &j.last_run {
+        text.push_str(&format!(
+            "last run:     {} {}\n",
+            when(&run.started_at),
+            run_status(run)
+        ));
+    }
+    text
+}
+
+pub fn run_details(r: &RunView) -> String {
+    let mut text = format!(
+        "run {} of {} ({}), started {}\nstatus: {}\n",
+        r.id,
+        r.job_name,
+        r.trigger.as_str(),
+        when(&r.started_at),
+        run_status(r)
+    );
+    if r.bytes_in > 0 {
+        text.push_str(&format!(
+            "read {} -> stored {}{}{}\n",
+            size(r.bytes_in),
+            size(r.bytes_out),
+            r.ratio
+                .map(|x| format!(" (ratio {x:.2})"))
+                .unwrap_or_default(),
+            r.duration_seconds
+                .map(|s| format!(" in {s:.1} s"))
+                .unwrap_or_default()
+        ));
+    }
+    for e in &r.outcome.unit_errors {
+        text.push_str(&format!("  failed   {}\n", e.message));
+    }
+    for d in &r.outcome.destinations {
+        text.push_str(&format!(
+            "{}: {}\n",
+            d.destination,
+            if d.stored { "stored" } else { "NOT STORED" }
+        ));
+        for object in &d.objects {
+            text.push_str(&format!("  stored   {object}\n"));
+        }
+        for e in &d.errors {
+            text.push_str(&format!("  failed   {e}\n"));
+        }
+        if let Some(ret) = &d.retention {
+            text.push_str(&format!(
+                "  retention: kept {}, deleted {}\n",
+                ret.kept,
+                ret.deleted.len()
+            ));
+            for object in &ret.deleted {
+                text.push_str(&format!("  deleted  {object}\n"));
+            }
+            if let Some(e) = &ret.error {
+                text.push_str(&format!("  retention stopped: {e}\n"));
+            }
+        }
+    }
+    text
+}
+
+pub fn history_table(page: &HistoryPage) -> String {
+    if page.runs.is_empty() {
+        return "No runs yet\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = page
+        .runs
+        .iter()
+        .map(|r| {
+            vec![
+                when(&r.started_at),
+                r.job_name.clone(),
+                r.trigger.as_str().to_owned(),
+                r.duration_seconds
+                    .map(|s| format!("{s:.1} s"))
+                    .unwrap_or_else(|| "-".into()),
+                if r.bytes_out > 0 {
+                    size(r.bytes_out)
+                } else {
+                    "-".into()
+                },
+                r.id.clone(),
+                run_status(r),
+            ]
+        })
+        .collect();
+    let mut text = table(
+        &[
+            "STARTED", "JOB", "TRIGGER", "TOOK", "STORED", "RUN", "STATUS",
+        ],
+        &rows,
+    );
+    if let Some(next) = &page.next {
+        text.push_str(&format!("more: --before {next}\n"));
+    }
+    text
+}
+
+pub fn retention_preview(previews: &[RetentionPreview]) -> String {
+    let mut text = String::new();
+    for p in previews {
+        let deleted = p.decisions.iter().filter(|d| !d.keep).count();
+        text.push_str(&format!(
+            "{} ({}): keep {}, delete {}\n",
+            p.destination,
+            p.summary,
+            p.decisions.len() - deleted,
+            deleted
+        ));
+        let rows: Vec<Vec<String>> = p
+            .decisions
+            .iter()
+            .map(|d| {
+                vec![
+                    if d.keep { "keep" } else { "DELETE" }.to_owned(),
+                    when(&d.created_at),
+                    d.object.clone(),
+                    d.reason.clone(),
+                ]
+            })
+            .collect();
+        if !rows.is_empty() {
+            text.push_str(&table(&["", "CREATED", "BACKUP", "WHY"], &rows));
+        }
+    }
+    text
+}
+
+pub fn backups_table(
+    list: &[BackupView],
+    destinations: &std::collections::HashMap<String, String>,
+) -> String {
+    if list.is_empty() {
+        return "No backups known - run a job, or `dbackup rescan DESTINATION` to read what a destination holds\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|b| {
+            vec![
+                when(&b.created_at),
+                b.job_name.clone().unwrap_or_else(|| "-".into()),
+                destinations
+                    .get(&b.destination_id)
+                    .cloned()
+                    .unwrap_or_else(|| b.destination_id.clone()),
+                size(b.stored_size),
+                match (&b.object_lock_until, b.locked) {
+                    (Some(until), _) => format!(
+                        "{}object lock until {}",
+                        if b.locked { "locked, " } else { "" },
+                        when(until)
+                    ),
+                    (None, true) => "locked".to_owned(),
+                    (None, false) => String::new(),
+                },
+                b.object.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &["CREATED", "JOB", "DESTINATION", "SIZE", "LOCK", "BACKUP"],
+        &rows,
+    )
 }

@@ -1,6 +1,6 @@
 //! The CLI's answer when the OS keyring cannot be used. Run inside a session whose
 //! keyring is locked: `tests/with-session.sh --locked cargo test -p dbackup-cli
-//! --test keyring_locked -- --ignored` (scripts/test does).
+//! --test keyring_locked -- --ignored` (scripts/test runs the built test binary so).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

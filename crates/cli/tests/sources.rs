@@ -137,28 +137,7 @@ fn postgres_backup_to_s3_restores_every_object_and_row_into_a_fresh_database() {
     pg.sql(&db, PG_SCHEMA);
 
     let bucket = s3.bucket("pg");
-    let mut add = m.cmd();
-    s3.apply(&mut add);
-    add.args([
-        "destination",
-        "add-s3",
-        "--name",
-        "rgw",
-        "--provider",
-        "custom",
-        "--endpoint",
-        &s3.endpoint,
-        "--region",
-        "us-east-1",
-        "--bucket",
-        &bucket,
-        "--prefix",
-        "pg",
-        "--access-key-id",
-        &s3.access,
-    ])
-    .assert()
-    .success();
+    s3.add_destination(&m, "rgw", &bucket, "pg");
     let mut add = m.cmd();
     add.env("SHOP_PW", &pg.password)
         .args([
@@ -519,26 +498,7 @@ fn mariadb_backup_to_s3_restores_every_object_and_row_into_a_fresh_database() {
     my.sql(Some(&db), MYSQL_SCHEMA);
 
     let bucket = s3.bucket("my");
-    let mut add = m.cmd();
-    s3.apply(&mut add);
-    add.args([
-        "destination",
-        "add-s3",
-        "--name",
-        "rgw",
-        "--provider",
-        "custom",
-        "--endpoint",
-        &s3.endpoint,
-        "--region",
-        "us-east-1",
-        "--bucket",
-        &bucket,
-        "--access-key-id",
-        &s3.access,
-    ])
-    .assert()
-    .success();
+    s3.add_destination(&m, "rgw", &bucket, "");
     m.cmd()
         .env("SHOP_PW", &my.password)
         .args([

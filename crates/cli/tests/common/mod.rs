@@ -34,6 +34,16 @@ impl Machine {
         cmd
     }
 
+    /// The same command as a plain process, for tests that run it in the background.
+    pub fn process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("dbackup"));
+        cmd.current_dir(self.dir.path())
+            .env("DBACKUP_DATA_DIR", self.path("data"))
+            .env("DBACKUP_LOG_DIR", self.path("logs"))
+            .env("DBACKUP_KEYRING_SERVICE", &self.service);
+        cmd
+    }
+
     /// Runs a command that must succeed and returns its JSON result.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.cmd().arg("--json").args(args).assert().success();
@@ -143,6 +153,15 @@ impl S3Server {
 
     /// Creates a fresh bucket and returns its name.
     pub fn bucket(&self, tag: &str) -> String {
+        self.create_bucket(tag, false)
+    }
+
+    /// Creates a fresh bucket with S3 Object Lock enabled (and so versioning).
+    pub fn bucket_with_object_lock(&self, tag: &str) -> String {
+        self.create_bucket(tag, true)
+    }
+
+    fn create_bucket(&self, tag: &str, object_lock: bool) -> String {
         let bucket = format!("{tag}-{}", std::process::id());
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
@@ -150,11 +169,38 @@ impl S3Server {
             s3.client()
                 .create_bucket()
                 .bucket(&bucket)
+                .object_lock_enabled_for_bucket(object_lock)
                 .send()
                 .await
                 .unwrap();
         });
         bucket
+    }
+
+    /// Saves `bucket` under `prefix` as the destination `name` on machine `m`.
+    pub fn add_destination(&self, m: &Machine, name: &str, bucket: &str, prefix: &str) {
+        let mut add = m.cmd();
+        self.apply(&mut add);
+        add.args([
+            "destination",
+            "add-s3",
+            "--name",
+            name,
+            "--provider",
+            "custom",
+            "--endpoint",
+            &self.endpoint,
+            "--region",
+            "us-east-1",
+            "--bucket",
+            bucket,
+            "--prefix",
+            prefix,
+            "--access-key-id",
+            &self.access,
+        ])
+        .assert()
+        .success();
     }
 
     /// Puts the credentials and endpoint where `dbackup ... s3://` reads them.
