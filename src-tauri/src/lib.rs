@@ -1,13 +1,14 @@
-//! The desktop shell: window, IPC commands and (as the product grows) tray and
-//! notifications. Every command is one engine call plus type conversion; logic lives
+//! The desktop shell: window, IPC commands, the schedules and (as the product grows)
+//! tray and notifications. Every command is one engine call plus type conversion; logic lives
 //! in crates/engine, shared with the `dbackup` CLI.
 
 mod commands;
 mod ipc_error;
 mod logging;
+mod schedules;
 
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use dbackup_engine::{AppPaths, Engine, Keyring};
 use tauri::Manager;
@@ -22,6 +23,19 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::add_local_destination,
         commands::add_s3_destination,
         commands::remove_destination,
+        commands::list_sources,
+        commands::list_jobs,
+        commands::run_job_now,
+        commands::cancel_job,
+        commands::set_job_paused,
+        commands::set_all_paused,
+        commands::schedule_status,
+        commands::list_runs,
+        commands::running_jobs,
+        commands::retention_preview,
+        commands::list_backups,
+        commands::rescan_destination,
+        commands::set_backup_locked,
     ])
 }
 
@@ -69,7 +83,8 @@ pub fn run() -> ExitCode {
     };
 
     let builder = specta_builder();
-    let result = tauri::Builder::default()
+    let schedules = Arc::new(Mutex::new(None::<schedules::Schedules>));
+    let app = tauri::Builder::default()
         // First, so a second launch hands over before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             if let Some(window) = app.get_webview_window("main") {
@@ -79,15 +94,33 @@ pub fn run() -> ExitCode {
             }
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
-        .manage(engine)
+        .manage(engine.clone())
         .invoke_handler(builder.invoke_handler())
-        .setup(move |app| {
-            builder.mount_events(app);
-            Ok(())
+        .setup({
+            let schedules = schedules.clone();
+            move |app| {
+                builder.mount_events(app);
+                // After the single-instance check: a second launch never takes the lock.
+                let started = schedules::Schedules::start(engine);
+                app.manage(started.scheduler.clone());
+                app.manage(commands::ScheduleStatus {
+                    elsewhere: started.elsewhere.clone(),
+                });
+                *schedules.lock().unwrap_or_else(|p| p.into_inner()) = Some(started);
+                Ok(())
+            }
         })
-        .run(tauri::generate_context!());
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(1, &format!("the window system failed: {e}")),
-    }
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => return fail(1, &format!("the window system failed: {e}")),
+    };
+    app.run(move |_, event| {
+        if let tauri::RunEvent::Exit = event {
+            if let Some(mut running) = schedules.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                running.stop();
+            }
+        }
+    });
+    ExitCode::SUCCESS
 }

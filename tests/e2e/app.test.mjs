@@ -2,14 +2,16 @@
 // The tests share one app session and run in order: the first expects the fresh, empty store
 // run.sh provides; the later ones build on the destination the second adds.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { execFile, spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   By,
+  Key,
   byTestId,
+  cliFails,
   cliJson,
   domText,
   env,
@@ -62,7 +64,7 @@ async function openAddDialog(driver) {
   };
 }
 
-describe("DBackup desktop app", { timeout: 180_000 }, () => {
+describe("DBackup desktop app", { timeout: 360_000 }, () => {
   let driver;
 
   before(async () => {
@@ -274,5 +276,173 @@ describe("DBackup desktop app", { timeout: 180_000 }, () => {
     // And back: the destinations added earlier are still listed.
     await (await waitForTestId(driver, "nav-destinations")).click();
     await waitForDestinationRow(driver, DESTINATION);
+  });
+
+  step("runs the jobs' schedules while open, notifies a failure; a second scheduler is refused", async () => {
+    // Notifications are D-Bus calls on the session bus: watch for them.
+    const monitor = spawn("dbus-monitor", [
+      "--session",
+      "interface='org.freedesktop.Notifications',member='Notify'",
+    ]);
+    let notifications = "";
+    monitor.stdout.on("data", (chunk) => (notifications += chunk));
+    after(() => monitor.kill());
+
+    const folder = path.join(env.scratch, "scheduled-notes");
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, "note.txt"), "backed up by the app's scheduler\n");
+    await cliJson("source", "add-folder", "--name", "E2E notes", "--path", folder);
+    await cliJson(
+      "job", "create", "--name", "e2e-minutely", "--source", "E2E notes",
+      "--to", DESTINATION, "--schedule", "* * * * *", "--no-encryption",
+    );
+    // A job whose folder disappears after it was set up: its runs fail.
+    const gone = path.join(env.scratch, "unplugged-drive");
+    await mkdir(gone, { recursive: true });
+    await cliJson("source", "add-folder", "--name", "E2E unplugged", "--path", gone);
+    await cliJson(
+      "job", "create", "--name", "e2e-failing", "--source", "E2E unplugged",
+      "--to", DESTINATION, "--schedule", "* * * * *", "--no-encryption",
+    );
+    await rm(gone, { recursive: true });
+
+    // The app holds the scheduler lock, so a daemon on the same state is refused, by name.
+    const refused = await cliFails("daemon");
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /another scheduler already runs/);
+    assert.match(refused.stderr, /the DBackup app \(process \d+\)/);
+
+    // The next minute comes, and the app runs the job on schedule.
+    await waitUntil(
+      driver,
+      async () => {
+        const ok = await cliJson("history", "--job", "e2e-minutely");
+        const bad = await cliJson("history", "--job", "e2e-failing");
+        return (
+          ok.runs.some((r) => r.trigger === "schedule" && r.status === "success") &&
+          bad.runs.some((r) => r.status !== "running")
+        );
+      },
+      100_000,
+      "the app did not run both per-minute jobs within 100 s",
+      500,
+    );
+    const failed = await cliJson("history", "--job", "e2e-failing");
+    assert.equal(failed.runs[0].status, "failed", JSON.stringify(failed.runs[0]));
+    assert.match(failed.runs[0].error.message, /does not exist/);
+    // The failure reached the desktop as a notification naming the job and the reason.
+    await waitUntil(
+      driver,
+      async () => notifications.includes("Backup failed: e2e-failing"),
+      20_000,
+      `no failure notification on the session bus; saw: ${notifications.slice(0, 2000)}`,
+      200,
+    );
+    assert.match(notifications, /does not exist/);
+    assert.ok(!notifications.includes("e2e-minutely"), "a success was notified though the job did not ask");
+  });
+
+  step("shows jobs and runs, runs a job now, previews retention and locks a backup", async () => {
+    // Stop the per-minute schedules so that only this test starts runs from here on.
+    for (const name of ["e2e-minutely", "e2e-failing"]) await cliJson("job", "pause", name);
+    await waitUntil(
+      driver,
+      async () => !(await cliJson("job", "list")).some((j) => j.running),
+      60_000,
+      "a scheduled run did not end within 60 s",
+      300,
+    );
+    // Jobs: both per-minute jobs, with their last runs.
+    await (await waitForTestId(driver, "nav-jobs")).click();
+    const jobRow = async (name) => {
+      let found = null;
+      await waitUntil(
+        driver,
+        async () => {
+          for (const row of await driver.findElements(byTestId("job-row"))) {
+            if ((await row.getAttribute("data-name")) === name) {
+              found = row;
+              return true;
+            }
+          }
+          return false;
+        },
+        10_000,
+        `no job row for ${name}`,
+      );
+      return found;
+    };
+    const failing = await domText(await jobRow("e2e-failing"));
+    assert.match(failing, /Failed/);
+    assert.match(failing, /NOT encrypted/);
+    assert.match(failing, /does not exist/);
+    await screenshot(driver, "jobs");
+
+    // Run now, then watch it finish in Runs.
+    await (await jobRow("e2e-minutely")).findElement(byTestId("run-now")).click();
+    await waitUntil(
+      driver,
+      async () => {
+        const history = await cliJson("history", "--job", "e2e-minutely");
+        return history.runs.some((r) => r.trigger === "manual" && r.status === "success");
+      },
+      60_000,
+      "the run started with Run now did not succeed within 60 s",
+      300,
+    );
+    await (await waitForTestId(driver, "nav-runs")).click();
+    await waitUntil(
+      driver,
+      async () => {
+        for (const row of await driver.findElements(byTestId("run-row"))) {
+          const text = await domText(row);
+          if (text.includes("e2e-minutely") && text.includes("Run now") && text.includes("Success"))
+            return true;
+        }
+        return false;
+      },
+      10_000,
+      "the Runs screen does not show the manual run",
+    );
+    const failedRow = await driver.findElement(By.css('[data-testid="run-row"][data-status="failed"]'));
+    assert.match(await domText(failedRow), /does not exist/);
+    await screenshot(driver, "runs");
+
+    // Retention preview: every backup kept, with the reason.
+    await (await waitForTestId(driver, "nav-jobs")).click();
+    await (await jobRow("e2e-minutely")).findElement(byTestId("retention-preview-button")).click();
+    await waitForTestId(driver, "retention-dialog");
+    await waitUntil(
+      driver,
+      async () => (await driver.findElements(byTestId("retention-decision"))).length >= 2,
+      15_000,
+      "the retention preview lists no backups",
+    );
+    const decisions = await driver.findElements(byTestId("retention-decision"));
+    for (const d of decisions) {
+      assert.equal(await d.getAttribute("data-keep"), "true");
+      assert.match(await domText(d), /retention is off/);
+    }
+    await screenshot(driver, "retention-preview");
+    await driver.actions().sendKeys(Key.ESCAPE).perform();
+    await waitForNoTestId(driver, "retention-dialog");
+
+    // Explorer: the backups on the NAS; lock one, and the lock is in its manifest.
+    await (await waitForTestId(driver, "nav-explorer")).click();
+    const picker = await waitForTestId(driver, "explorer-destination");
+    await picker.findElement(By.xpath(`./option[normalize-space()="${DESTINATION}"]`)).click();
+    await waitForTestId(driver, "backups-table", 10_000);
+    const first = (await driver.findElements(byTestId("backup-row")))[0];
+    const object = await first.getAttribute("data-object");
+    await first.findElement(byTestId("lock")).click();
+    await waitUntil(
+      driver,
+      async () => (await driver.findElements(By.css(`[data-object="${object}"] [data-testid="locked"]`))).length === 1,
+      10_000,
+      "the backup does not show as locked",
+    );
+    await screenshot(driver, "explorer");
+    const listed = await cliJson("backup", "list");
+    assert.equal(listed.find((b) => b.object === object).locked, true);
   });
 });

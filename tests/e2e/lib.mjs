@@ -83,7 +83,7 @@ export const byTestId = (id) => By.css(`[data-testid="${id}"]`);
  * WebKitWebDriver can report elements (even in findElements) as stale: such a poll just counts
  * as "not yet".
  */
-export async function waitUntil(driver, condition, timeoutMs, message) {
+export async function waitUntil(driver, condition, timeoutMs, message, pollMs = 0) {
   return driver.wait(
     async () => {
       try {
@@ -97,6 +97,7 @@ export async function waitUntil(driver, condition, timeoutMs, message) {
     },
     timeoutMs,
     message,
+    pollMs,
   );
 }
 
@@ -151,6 +152,17 @@ export async function cliJson(...args) {
     env: process.env,
   });
   return JSON.parse(stdout);
+}
+
+/** Runs the CLI expecting it to fail; returns {code, stderr}. */
+export async function cliFails(...args) {
+  try {
+    await run(env.cliBin, args, { timeout: 20_000, env: process.env });
+  } catch (e) {
+    if (e.killed) throw new Error(`dbackup ${args.join(" ")} did not end within 20 s`);
+    return { code: e.code, stderr: e.stderr };
+  }
+  throw new Error(`dbackup ${args.join(" ")} succeeded, but it should have failed`);
 }
 
 /** Lists the top-level X windows as [{id, name}] (needs xwininfo from x11-utils). */

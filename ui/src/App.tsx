@@ -3,13 +3,10 @@ import { Sidebar } from "./components/Sidebar";
 import type { SectionId } from "./lib/sections";
 import { useOverview } from "./lib/useOverview";
 import { DestinationsScreen } from "./screens/destinations/DestinationsScreen";
-import {
-  ExplorerScreen,
-  JobsScreen,
-  RunsScreen,
-  SettingsScreen,
-  SourcesScreen,
-} from "./screens/PlaceholderScreens";
+import { ExplorerScreen } from "./screens/explorer/ExplorerScreen";
+import { JobsScreen } from "./screens/jobs/JobsScreen";
+import { SettingsScreen, SourcesScreen } from "./screens/PlaceholderScreens";
+import { RunsScreen } from "./screens/runs/RunsScreen";
 
 export function App() {
   const [section, setSection] = useState<SectionId>("destinations");

@@ -52,6 +52,119 @@ async removeDestination(id: string) : Promise<Result<null, IpcError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async listSources() : Promise<Result<SourceView[], IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_sources") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listJobs() : Promise<Result<JobView[], IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_jobs") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Starts the job in the background; its progress comes from `running_jobs`.
+ */
+async runJobNow(id: string) : Promise<Result<null, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("run_job_now", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async cancelJob(id: string) : Promise<Result<null, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cancel_job", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setJobPaused(id: string, paused: boolean) : Promise<Result<null, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_job_paused", { id, paused }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setAllPaused(paused: boolean) : Promise<Result<null, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_all_paused", { paused }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async scheduleStatus() : Promise<Result<SchedulesView, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("schedule_status") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A page of the history, newest first; `before` is the previous page's `next`.
+ */
+async listRuns(jobId: string | null, before: string | null, limit: number) : Promise<Result<HistoryPage, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_runs", { jobId, before, limit }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async runningJobs() : Promise<Result<RunningJob[], IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("running_jobs") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async retentionPreview(jobId: string) : Promise<Result<RetentionPreview[], IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("retention_preview", { jobId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listBackups(destinationId: string | null) : Promise<Result<BackupView[], IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_backups", { destinationId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Reads the destination's manifests into the catalog (backups made elsewhere too).
+ */
+async rescanDestination(destinationId: string) : Promise<Result<RescanReport, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("rescan_destination", { destinationId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setBackupLocked(destinationId: string, object: string, locked: boolean) : Promise<Result<null, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_backup_locked", { destinationId, object, locked }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -73,7 +186,57 @@ export type AddedDestination = { destination: DestinationView; notices: string[]
  * What the first screen (and `dbackup status`) shows.
  */
 export type AppOverview = { version: string; dataDir: string; logDir: string; databasePath: string; destinations: DestinationView[] }
+/**
+ * A stored backup as lists show it.
+ */
+export type BackupView = { destinationId: string; object: string; jobId: string | null; jobName: string | null; createdAt: string; storedSize: number; locked: boolean; 
+/**
+ * S3 Object Lock: the server refuses deletion until then (RFC 3339).
+ */
+objectLockUntil: string | null; 
+/**
+ * `GOVERNANCE` or `COMPLIANCE`.
+ */
+objectLockMode: string | null; trigger: string | null; database: string | null }
+/**
+ * What to do about scheduled times missed while the computer was off or asleep.
+ */
+export type CatchUp = 
+/**
+ * One run at start, however many were missed.
+ */
+"once" | 
+/**
+ * Record them as skipped and wait for the next time.
+ */
+"skip"
+export type CompressionChoice = "zstd" | 
+/**
+ * For inputs that are already compressed.
+ */
+"none"
+export type Decision = { object: string; 
+/**
+ * RFC 3339, UTC.
+ */
+createdAt: string; keep: boolean; 
+/**
+ * Why, e.g. `daily 2026-11-20`, `locked`, `last 2 of 3`, `beyond every tier`.
+ */
+reason: string }
 export type DestinationKind = "local" | "s3"
+/**
+ * What happened on one destination.
+ */
+export type DestinationOutcome = { destinationId: string; destination: string; 
+/**
+ * Every archive of the run was stored there.
+ */
+stored: boolean; objects: string[]; errors: string[]; 
+/**
+ * Retention after the run; `None` when off or skipped (a failed upload).
+ */
+retention: RetentionReport | null }
 /**
  * A destination as the UI and CLI show it. Never carries a secret.
  */
@@ -122,6 +285,16 @@ export type ErrorCode =
  * The source (database, dump tool, file) failed.
  */
 "source" | "cancelled" | "internal"
+export type FailureView = { code: ErrorCode; message: string }
+export type GfsTiers = { hourly?: number; daily?: number; weekly?: number; monthly?: number; yearly?: number }
+/**
+ * A page of the history.
+ */
+export type HistoryPage = { runs: RunView[]; 
+/**
+ * Pass back as `before` for the next page; `None` on the last page.
+ */
+next: string | null }
 /**
  * Every command error crosses IPC as `{code, message}`: the UI switches on the
  * stable code and shows the message.
@@ -131,17 +304,162 @@ export type IpcError = { code: ErrorCode; message: string;
  * The input field the error concerns (e.g. `name`, `path`), for forms.
  */
 field: string | null }
+export type JobTargetView = { destinationId: string; destinationName: string; retention: Retention; retentionSummary: string }
+/**
+ * A job as lists and details show it. Never carries a secret.
+ */
+export type JobView = { id: string; name: string; sourceId: string; sourceName: string; targets: JobTargetView[]; schedule: Schedule; scheduleSummary: string; 
+/**
+ * The next scheduled times (RFC 3339 with the local offset), at most five.
+ */
+nextRuns: string[]; catchUp: CatchUp; compression: CompressionChoice; level: number; keyProfileId: string | null; 
+/**
+ * The key profile's name, or `None` when backups are not encrypted.
+ */
+keyProfileName: string | null; notifyOnFailure: boolean; notifyOnSuccess: boolean; enabled: boolean; lastRun: RunView | null; running: boolean }
 export type NewLocalDestination = { name: string; path: string }
 /**
  * The form for a new S3 destination.
  */
 export type NewS3Destination = { name: string; provider: S3Provider; region: string; bucket: string; prefix: string; endpoint: string | null; pathStyle: boolean; accountId: string | null; jurisdiction: R2Jurisdiction | null; accessKeyId: string; secretAccessKey: string; storageClass: string | null; sse: SseMode; kmsKeyId: string | null; transferAcceleration: boolean }
+/**
+ * What a long operation is doing now.
+ */
+export type Phase = "starting" | "transferring" | "finishing" | "done"
+/**
+ * A snapshot of a long operation's progress, for a progress bar or a status line.
+ */
+export type Progress = { phase: Phase; 
+/**
+ * Bytes read from the source (backup) or written to the target (restore).
+ */
+bytesIn: number; 
+/**
+ * Bytes stored or downloaded.
+ */
+bytesOut: number; 
+/**
+ * Total input bytes, when known in advance.
+ */
+total: number | null; 
+/**
+ * Input bytes per second since the start.
+ */
+rate: number; 
+/**
+ * Seconds left, when the total is known and the rate is not zero.
+ */
+etaSeconds: number | null }
 export type R2Jurisdiction = "default" | "eu" | "fedramp"
+export type RescanReport = { destination: string; 
+/**
+ * Backups with a manifest, now in the catalog.
+ */
+backups: number; 
+/**
+ * Job names found in the manifests.
+ */
+jobs: string[]; 
+/**
+ * Data objects without a readable manifest (not from any job, or unfinished).
+ */
+withoutManifest: string[] }
+/**
+ * A destination's retention.
+ */
+export type Retention = 
+/**
+ * Keep everything.
+ */
+{ mode: "none" } | 
+/**
+ * Keep the newest `count`.
+ */
+{ mode: "last"; count: number } | 
+/**
+ * Grandfather-father-son.
+ */
+({ mode: "gfs" } & GfsTiers)
+/**
+ * The retention preview of one destination of a job.
+ */
+export type RetentionPreview = { destinationId: string; destination: string; retention: Retention; summary: string; decisions: Decision[] }
+/**
+ * What retention did on one destination after a run, or on demand.
+ */
+export type RetentionReport = { kept: number; deleted: string[]; 
+/**
+ * Why retention stopped (nothing after the failure point was deleted).
+ */
+error: string | null }
+/**
+ * The stored outcome of a run (the `outcome` column).
+ */
+export type RunOutcome = { destinations: DestinationOutcome[]; 
+/**
+ * Archives that failed before reaching any destination (e.g. a dump error).
+ */
+unitErrors: FailureView[] }
+export type RunStatus = "running" | "success" | 
+/**
+ * Stored on some destinations (or some databases), not all.
+ */
+"partial" | "failed" | "cancelled" | 
+/**
+ * Not started: the previous run was still going, or missed times were skipped.
+ */
+"skipped" | 
+/**
+ * Its process ended while it ran (killed, crashed, computer off).
+ */
+"interrupted"
+/**
+ * A run as the history shows it.
+ */
+export type RunView = { id: string; jobId: string | null; jobName: string; trigger: Trigger; status: RunStatus; startedAt: string; finishedAt: string | null; durationSeconds: number | null; bytesIn: number; bytesOut: number; 
+/**
+ * bytes_in / bytes_out, when both are known.
+ */
+ratio: number | null; outcome: RunOutcome; error: FailureView | null }
+/**
+ * A job running in this app, with its live progress.
+ */
+export type RunningJob = { jobId: string; progress: Progress }
 export type S3Provider = "aws" | "r2" | 
 /**
  * Ceph, Garage, Wasabi, Backblaze B2, Hetzner, MinIO...
  */
 "custom"
+/**
+ * When a job runs by itself. Times are local to the user's time zone.
+ */
+export type Schedule = 
+/**
+ * Only when started by hand.
+ */
+{ kind: "manual" } | { kind: "hourly"; minute: number } | { kind: "daily"; hour: number; minute: number } | { kind: "weekly"; weekday: Weekday; hour: number; minute: number } | 
+/**
+ * `day` 1-28, or 0 for the last day of the month.
+ */
+{ kind: "monthly"; day: number; hour: number; minute: number } | 
+/**
+ * Five fields: minute hour day-of-month month day-of-week.
+ */
+{ kind: "cron"; expression: string }
+export type SchedulesView = { elsewhere: string | null; allPaused: boolean }
+export type SourceKind = "postgres" | "mysql" | "sqlite" | "folder"
+/**
+ * A source as the UI and CLI show it. Never carries a password.
+ */
+export type SourceView = { id: string; name: string; kind: SourceKind; 
+/**
+ * Where the data comes from, e.g. postgresql://user@host:5432/db.
+ */
+location: string; 
+/**
+ * RFC 3339, UTC.
+ */
+createdAt: string }
 export type SseMode = 
 /**
  * Whatever the bucket does by default.
@@ -155,6 +473,8 @@ export type SseMode =
  * SSE-KMS.
  */
 "kms"
+export type Trigger = "schedule" | "manual" | "catch_up" | "cli"
+export type Weekday = "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday"
 
 /** tauri-specta globals **/
 

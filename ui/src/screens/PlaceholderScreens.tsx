@@ -1,4 +1,4 @@
-import { CalendarClock, Database, FolderSearch, History, Settings } from "lucide-react";
+import { Database, Settings } from "lucide-react";
 import type { AppOverview } from "../bindings";
 import { EmptyState } from "../components/EmptyState";
 import { PageHeader } from "../components/PageHeader";
@@ -13,51 +13,6 @@ export function SourcesScreen() {
         <EmptyState icon={Database} title="No sources yet" note={LATER} testId="empty-sources">
           A source is what DBackup backs up: a database such as PostgreSQL, MySQL or SQLite, or a
           folder on this computer.
-        </EmptyState>
-      </div>
-    </div>
-  );
-}
-
-export function JobsScreen() {
-  return (
-    <div className="page">
-      <PageHeader title="Jobs" subtitle="Scheduled backups" />
-      <div className="page__content">
-        <EmptyState icon={CalendarClock} title="No jobs yet" note={LATER} testId="empty-jobs">
-          A job backs up one source to a destination on a schedule, compressed and encrypted.
-        </EmptyState>
-      </div>
-    </div>
-  );
-}
-
-export function RunsScreen() {
-  return (
-    <div className="page">
-      <PageHeader title="Runs" subtitle="Backup history" />
-      <div className="page__content">
-        <EmptyState icon={History} title="No runs yet" note={LATER} testId="empty-runs">
-          Each time a job runs, its outcome, duration and size are recorded here.
-        </EmptyState>
-      </div>
-    </div>
-  );
-}
-
-export function ExplorerScreen() {
-  return (
-    <div className="page">
-      <PageHeader title="Storage Explorer" subtitle="Browse and restore stored backups" />
-      <div className="page__content">
-        <EmptyState
-          icon={FolderSearch}
-          title="Nothing to browse yet"
-          note={LATER}
-          testId="empty-explorer"
-        >
-          The Storage Explorer lists the backups kept in each destination so you can inspect and
-          restore them.
         </EmptyState>
       </div>
     </div>

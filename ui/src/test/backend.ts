@@ -3,8 +3,12 @@ import { invoke } from "@tauri-apps/api/core";
 import type {
   AddedDestination,
   AppOverview,
+  BackupView,
   DestinationView,
   IpcError,
+  JobView,
+  RunView,
+  RunningJob,
   NewLocalDestination,
   NewS3Destination,
 } from "../bindings";
@@ -15,6 +19,11 @@ import type {
  */
 export type FakeBackend = {
   destinations: DestinationView[];
+  jobs: JobView[];
+  runs: RunView[];
+  running: RunningJob[];
+  backups: BackupView[];
+  allPaused: boolean;
   /** Commands listed here reject with this error instead of running. */
   failNext: Partial<Record<string, IpcError | Error>>;
   calls: { cmd: string; args: unknown }[];
@@ -42,7 +51,16 @@ export function destination(overrides: Partial<DestinationView> = {}): Destinati
 }
 
 export function installBackend(initial: DestinationView[] = []): FakeBackend {
-  const backend: FakeBackend = { destinations: [...initial], failNext: {}, calls: [] };
+  const backend: FakeBackend = {
+    destinations: [...initial],
+    jobs: [],
+    runs: [],
+    running: [],
+    backups: [],
+    allPaused: false,
+    failNext: {},
+    calls: [],
+  };
   let seq = 100;
   vi.mocked(invoke).mockImplementation(async (cmd: string, args?: unknown) => {
     backend.calls.push({ cmd, args });
@@ -99,6 +117,34 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
         backend.destinations = backend.destinations.filter((d) => d.id !== id);
         return null;
       }
+      case "list_jobs":
+        return [...backend.jobs];
+      case "running_jobs":
+        return [...backend.running];
+      case "schedule_status":
+        return { elsewhere: null, allPaused: backend.allPaused };
+      case "set_all_paused":
+        backend.allPaused = (args as { paused: boolean }).paused;
+        return null;
+      case "set_job_paused": {
+        const { id, paused } = args as { id: string; paused: boolean };
+        backend.jobs = backend.jobs.map((j) => (j.id === id ? { ...j, enabled: !paused } : j));
+        return null;
+      }
+      case "run_job_now": {
+        const { id } = args as { id: string };
+        backend.jobs = backend.jobs.map((j) => (j.id === id ? { ...j, running: true } : j));
+        return null;
+      }
+      case "list_runs":
+        return { runs: [...backend.runs], next: null };
+      case "list_backups":
+        return [...backend.backups];
+      case "set_backup_locked": {
+        const { object, locked } = args as { object: string; locked: boolean };
+        backend.backups = backend.backups.map((b) => (b.object === object ? { ...b, locked } : b));
+        return null;
+      }
       default:
         throw `command ${cmd} not found`;
     }
@@ -108,4 +154,54 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
 
 export function callsOf(backend: FakeBackend, cmd: string) {
   return backend.calls.filter((c) => c.cmd === cmd);
+}
+
+export function job(overrides: Partial<JobView> = {}): JobView {
+  return {
+    id: "job-1",
+    name: "orders",
+    sourceId: "src-1",
+    sourceName: "orders db",
+    targets: [
+      {
+        destinationId: "7b0c5f6e-0000-4000-8000-000000000001",
+        destinationName: "Office NAS",
+        retention: { mode: "last", count: 7 },
+        retentionSummary: "keep last 7",
+      },
+    ],
+    schedule: { kind: "daily", hour: 2, minute: 30 },
+    scheduleSummary: "daily at 02:30",
+    nextRuns: [new Date(Date.now() + 3600 * 1000).toISOString()],
+    catchUp: "once",
+    compression: "zstd",
+    level: 3,
+    keyProfileId: "kp-1",
+    keyProfileName: "laptop",
+    notifyOnFailure: true,
+    notifyOnSuccess: false,
+    enabled: true,
+    lastRun: null,
+    running: false,
+    ...overrides,
+  };
+}
+
+export function run(overrides: Partial<RunView> = {}): RunView {
+  return {
+    id: "run-1",
+    jobId: "job-1",
+    jobName: "orders",
+    trigger: "schedule",
+    status: "success",
+    startedAt: new Date(Date.now() - 600 * 1000).toISOString(),
+    finishedAt: new Date(Date.now() - 590 * 1000).toISOString(),
+    durationSeconds: 10,
+    bytesIn: 10_000_000,
+    bytesOut: 2_500_000,
+    ratio: 4,
+    outcome: { destinations: [], unitErrors: [] },
+    error: null,
+    ...overrides,
+  };
 }

@@ -1,0 +1,124 @@
+//! The app runs the jobs' schedules while it runs, unless another scheduler (`dbackup
+//! daemon`, another user session on the same state) already does: only one may, so no
+//! job runs twice. On exit, running jobs are cancelled cleanly.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dbackup_engine::alerts::{Alert, AlertLevel};
+use dbackup_engine::scheduler::{Scheduler, SchedulerEvent, SchedulerLock};
+use dbackup_engine::Engine;
+use jiff::Timestamp;
+use tokio_util::sync::CancellationToken;
+
+/// How long exit waits for cancelled runs to clean up (abort their uploads).
+const STOP_GRACE: Duration = Duration::from_secs(15);
+
+/// The app's scheduler: always there for runs started from the window, and running the
+/// schedules when this app holds the lock.
+pub struct Schedules {
+    pub scheduler: Arc<Scheduler>,
+    /// Why this app does not run the schedules, when another scheduler does.
+    pub elsewhere: Option<String>,
+    stop: CancellationToken,
+    task: Option<tauri::async_runtime::JoinHandle<()>>,
+}
+
+impl Schedules {
+    pub fn start(engine: Arc<Engine>) -> Self {
+        let stop = CancellationToken::new();
+        let scheduler = Scheduler::new(engine.clone());
+        let mut events = scheduler.subscribe();
+        tauri::async_runtime::spawn(async move {
+            while let Ok(event) = events.recv().await {
+                log_event(&event);
+                if let SchedulerEvent::Finished {
+                    alert: Some(alert), ..
+                } = event
+                {
+                    // A D-Bus call that may block briefly: off the async threads.
+                    let _ = tauri::async_runtime::spawn_blocking(move || notify(&alert)).await;
+                }
+            }
+        });
+        let lock = match SchedulerLock::acquire(&engine, "the DBackup app", Timestamp::now()) {
+            Ok(lock) => lock,
+            Err(e) => {
+                tracing::warn!("this window does not run the schedules: {e}");
+                return Self {
+                    scheduler,
+                    elsewhere: Some(e.to_string()),
+                    stop,
+                    task: None,
+                };
+            }
+        };
+        let task = {
+            let stop = stop.clone();
+            let scheduler = scheduler.clone();
+            tauri::async_runtime::spawn(async move {
+                // The lock lives as long as the loop.
+                let _lock = lock;
+                scheduler.run(Timestamp::now, stop).await;
+            })
+        };
+        tracing::info!("running the schedules");
+        Self {
+            scheduler,
+            elsewhere: None,
+            stop,
+            task: Some(task),
+        }
+    }
+
+    /// Cancels running jobs and waits (bounded) for them to clean up.
+    pub fn stop(&mut self) {
+        self.stop.cancel();
+        if let Some(task) = self.task.take() {
+            let waited = tauri::async_runtime::block_on(async {
+                tokio::time::timeout(STOP_GRACE, task).await
+            });
+            if waited.is_err() {
+                tracing::warn!("running jobs did not stop within {STOP_GRACE:?}; they will show as interrupted");
+            }
+        }
+    }
+}
+
+fn log_event(event: &SchedulerEvent) {
+    match event {
+        SchedulerEvent::Started {
+            job_name, trigger, ..
+        } => tracing::info!(job = %job_name, trigger = trigger.as_str(), "run started"),
+        SchedulerEvent::Finished { run, .. } => {
+            tracing::info!(job = %run.job_name, status = run.status.as_str(), "run finished")
+        }
+        SchedulerEvent::Skipped {
+            job_name, reason, ..
+        } => tracing::info!(job = %job_name, reason = %reason, "run skipped"),
+    }
+}
+
+/// Shows a native notification. Failing to show one (no notification daemon) is logged,
+/// never fatal: the run is in the history either way.
+fn notify(alert: &Alert) {
+    let mut notification = notify_rust::Notification::new();
+    notification
+        .appname("DBackup")
+        .summary(&alert.title)
+        .body(&alert.body);
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        let (icon, urgency) = match alert.level {
+            AlertLevel::Failure => ("dialog-error", notify_rust::Urgency::Critical),
+            AlertLevel::Success => ("dialog-information", notify_rust::Urgency::Normal),
+        };
+        notification.icon(icon).urgency(urgency);
+    }
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    let _ = AlertLevel::Failure;
+    match notification.show() {
+        Ok(_) => tracing::info!(title = %alert.title, run = %alert.run_id, "notified"),
+        Err(e) => tracing::warn!(title = %alert.title, "cannot show a notification: {e}"),
+    }
+}

@@ -1,0 +1,204 @@
+import { useEffect, useState } from "react";
+import { FolderSearch, Lock, LockOpen, RefreshCw } from "lucide-react";
+import { commands, type BackupView, type DestinationView } from "../../bindings";
+import { Loading } from "../../components/Loading";
+import { EmptyState } from "../../components/EmptyState";
+import { ErrorPanel } from "../../components/ErrorPanel";
+import { PageHeader } from "../../components/PageHeader";
+import { byteSize, localTime, relativeTime } from "../../lib/format";
+import { asFailure, call, type IpcFailure } from "../../lib/ipc";
+import { useLoad } from "../../lib/useLoad";
+
+/** The backups DBackup knows on a destination: from its own runs, and from rescans. */
+export function ExplorerScreen() {
+  const destinations = useLoad<DestinationView[]>(() => call(() => commands.listDestinations()));
+  const [chosen, setChosen] = useState<string | null>(null);
+  const destinationId = chosen ?? destinations.data?.[0]?.id ?? null;
+  const backups = useLoad<BackupView[]>(() =>
+    destinationId ? call(() => commands.listBackups(destinationId)) : Promise.resolve([]),
+  );
+  const [busy, setBusy] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<IpcFailure | null>(null);
+  const reloadBackups = backups.reload;
+
+  useEffect(() => {
+    void reloadBackups();
+  }, [destinationId, reloadBackups]);
+
+  async function act(what: string, action: () => Promise<string | null>) {
+    setBusy(what);
+    setActionError(null);
+    setMessage(null);
+    try {
+      setMessage(await action());
+      await backups.reload();
+    } catch (e) {
+      setActionError(asFailure(e));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  const rescan = destinationId && (
+    <button
+      type="button"
+      className="button"
+      data-testid="rescan"
+      disabled={busy !== null}
+      onClick={() =>
+        void act("rescan", async () => {
+          const report = await call(() => commands.rescanDestination(destinationId));
+          const bare = report.withoutManifest.length;
+          return (
+            `${report.destination}: ${report.backups} backup(s) found` +
+            (bare > 0 ? `; ${bare} other file(s) left alone` : "")
+          );
+        })
+      }
+    >
+      <RefreshCw size={15} className={busy === "rescan" ? "spin" : undefined} aria-hidden />
+      Read the destination again
+    </button>
+  );
+
+  let content: React.ReactNode;
+  if (!destinations.data && destinations.loading) {
+    content = (
+      <Loading>Loading destinations…</Loading>
+    );
+  } else if (!destinations.data && destinations.error) {
+    content = <ErrorPanel title="Destinations could not be loaded" error={destinations.error} />;
+  } else if (!destinationId) {
+    content = (
+      <EmptyState icon={FolderSearch} title="Nothing to browse yet" testId="empty-explorer">
+        Add a destination first; the Storage Explorer then lists the backups kept there.
+      </EmptyState>
+    );
+  } else {
+    const list = backups.data ?? [];
+    content = (
+      <>
+        <div className="field-row">
+          <label className="field">
+            <span className="field__label">Destination</span>
+            <select
+              className="select"
+              value={destinationId}
+              data-testid="explorer-destination"
+              onChange={(e) => setChosen(e.target.value)}
+            >
+              {(destinations.data ?? []).map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        {message && (
+          <p className="banner" role="status">
+            {message}
+          </p>
+        )}
+        {actionError && (
+          <p className="form-error" role="alert">
+            {actionError.message}
+          </p>
+        )}
+        {backups.error && !backups.data ? (
+          <ErrorPanel title="Backups could not be listed" error={backups.error} />
+        ) : list.length === 0 ? (
+          <EmptyState icon={FolderSearch} title="No backups known here" testId="empty-explorer">
+            Backups appear here after a job runs. For backups made by another computer or before
+            this one's state was lost, read the destination again.
+          </EmptyState>
+        ) : (
+          <div className="table-card">
+            <table className="table" data-testid="backups-table">
+              <thead>
+                <tr>
+                  <th scope="col" className="runs-col-started">
+                    Made
+                  </th>
+                  <th scope="col" className="backups-col-job">
+                    Job
+                  </th>
+                  <th scope="col">Backup</th>
+                  <th scope="col" className="runs-col-stored">
+                    Size
+                  </th>
+                  <th scope="col" className="backups-col-lock">
+                    Lock
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.map((b) => (
+                  <tr key={b.object} data-testid="backup-row" data-object={b.object}>
+                    <td>
+                      <time dateTime={b.createdAt} title={localTime(b.createdAt)}>
+                        {relativeTime(b.createdAt)}
+                      </time>
+                    </td>
+                    <td>{b.jobName ?? <span className="cell-muted">not from a job</span>}</td>
+                    <td className="cell-mono" title={b.object}>
+                      {b.object.split("/").pop()}
+                      {b.database && <p className="cell-detail">database {b.database}</p>}
+                    </td>
+                    <td>{byteSize(b.storedSize)}</td>
+                    <td className="col-actions--wide">
+                      {b.locked && (
+                        <span className="badge badge--status badge--locked" data-testid="locked">
+                          Locked
+                        </span>
+                      )}
+                      {b.objectLockUntil && (
+                        <p className="cell-detail" title={b.objectLockMode ?? undefined}>
+                          Object Lock until {localTime(b.objectLockUntil)}
+                        </p>
+                      )}
+                      <button
+                        type="button"
+                        className="button button--small"
+                        data-testid={b.locked ? "unlock" : "lock"}
+                        disabled={busy !== null}
+                        title={
+                          b.locked
+                            ? "Let retention judge this backup again"
+                            : "Keep this backup: retention will never delete it"
+                        }
+                        onClick={() =>
+                          void act(b.object, async () => {
+                            await call(() =>
+                              commands.setBackupLocked(destinationId, b.object, !b.locked),
+                            );
+                            return null;
+                          })
+                        }
+                      >
+                        {b.locked ? <LockOpen size={13} aria-hidden /> : <Lock size={13} aria-hidden />}
+                        {b.locked ? "Unlock" : "Lock"}
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </>
+    );
+  }
+
+  return (
+    <div className="page">
+      <PageHeader
+        title="Storage Explorer"
+        subtitle="Browse and restore stored backups"
+        actions={rescan}
+      />
+      <div className="page__content page__content--stack">{content}</div>
+    </div>
+  );
+}
