@@ -84,6 +84,7 @@ fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestinatio
         secret_access_key: secret.into(),
         storage_class: s3.storage_class.clone(),
         part_size: DEFAULT_PART_SIZE,
+        equal_parts: false,
         parts_in_flight: DEFAULT_PARTS_IN_FLIGHT,
         sse: None,
         accelerate: false,

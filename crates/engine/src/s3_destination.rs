@@ -326,6 +326,7 @@ pub fn settings(config: &S3DestinationConfig, secret: Secret) -> S3Settings {
         secret_access_key: secret,
         storage_class: (config.storage_class != "STANDARD").then(|| config.storage_class.clone()),
         part_size: DEFAULT_PART_SIZE,
+        equal_parts: config.provider == S3Provider::R2,
         parts_in_flight: DEFAULT_PARTS_IN_FLIGHT,
         sse: match config.sse {
             SseMode::BucketDefault => None,

@@ -426,6 +426,7 @@ async fn round_trip_through_s3_multipart() {
         secret_access_key: secret.into(),
         storage_class: None,
         part_size: 5 * 1024 * 1024,
+        equal_parts: false,
         parts_in_flight: 2,
         sse: None,
         accelerate: false,

@@ -46,6 +46,18 @@ fn base_part_size(configured: usize, size_hint: Option<u64>) -> usize {
     }
 }
 
+/// With equal parts and no size hint, parts of this size: 10,000 of them hold 625 GiB.
+const EQUAL_PART_UNKNOWN_SIZE: usize = 64 * 1024 * 1024;
+
+fn first_part_size(settings: &S3Settings, size_hint: Option<u64>) -> usize {
+    let base = base_part_size(settings.part_size, size_hint);
+    if settings.equal_parts && size_hint.is_none() {
+        base.max(EQUAL_PART_UNKNOWN_SIZE)
+    } else {
+        base
+    }
+}
+
 /// The size of part `number` (1-based): doubling every 1000 parts, capped at 5 GiB.
 fn part_size(base: usize, number: i32) -> usize {
     let steps = ((number.max(1) - 1) / PARTS_PER_SIZE_STEP).min(20) as u32;
@@ -66,6 +78,9 @@ pub struct S3Settings {
     /// For backup data objects only; `None` means the bucket's default (STANDARD).
     pub storage_class: Option<String>,
     pub part_size: usize,
+    /// Every part but the last the same size (Cloudflare R2 refuses others): the part
+    /// size never grows, so it starts large enough for long streams.
+    pub equal_parts: bool,
     pub parts_in_flight: usize,
     /// Server-side encryption for data objects; `None` leaves the bucket's default.
     pub sse: Option<ServerSideEncryption>,
@@ -286,7 +301,7 @@ impl Destination for S3Destination {
         size_hint: Option<u64>,
     ) -> Result<Box<dyn Upload>, StorageError> {
         Ok(Box::new(S3Upload {
-            base_part_size: base_part_size(self.settings.part_size, size_hint),
+            base_part_size: first_part_size(&self.settings, size_hint),
             dest: self.clone(),
             key: key.clone(),
             buffer: BytesMut::new(),
@@ -583,7 +598,11 @@ impl Upload for S3Upload {
         self.buffer.extend_from_slice(&chunk);
         loop {
             let next = self.multipart.as_ref().map_or(1, |mp| mp.next_part);
-            let part_size = part_size(self.base_part_size, next);
+            let part_size = if self.dest.settings.equal_parts {
+                self.base_part_size
+            } else {
+                part_size(self.base_part_size, next)
+            };
             if self.buffer.len() < part_size {
                 break;
             }
@@ -720,6 +739,30 @@ mod tests {
                 "{size} in parts of {part}"
             );
         }
+    }
+
+    #[test]
+    fn equal_parts_start_large_when_the_size_is_unknown() {
+        let mut settings = S3Settings {
+            endpoint: None,
+            region: "auto".into(),
+            bucket: "b".into(),
+            prefix: String::new(),
+            force_path_style: false,
+            access_key_id: "k".into(),
+            secret_access_key: SecretString::from("s"),
+            storage_class: None,
+            part_size: 16 * MIB,
+            equal_parts: true,
+            parts_in_flight: 2,
+            sse: None,
+            accelerate: false,
+        };
+        assert_eq!(first_part_size(&settings, None), 64 * MIB);
+        // A known size needs no more than what fits it.
+        assert_eq!(first_part_size(&settings, Some(1 << 30)), 16 * MIB);
+        settings.equal_parts = false;
+        assert_eq!(first_part_size(&settings, None), 16 * MIB);
     }
 
     #[test]

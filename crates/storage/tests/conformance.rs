@@ -184,6 +184,7 @@ fn settings(server: &TestServer, bucket: &str, prefix: &str) -> S3Settings {
         secret_access_key: server.secret_key.clone().into(),
         storage_class: None,
         part_size: 5 * 1024 * 1024,
+        equal_parts: false,
         parts_in_flight: 2,
         sse: None,
         accelerate: false,

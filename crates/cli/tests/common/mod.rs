@@ -145,6 +145,7 @@ impl S3Server {
             secret_access_key: self.secret.clone().into(),
             storage_class: None,
             part_size: dbackup_storage::DEFAULT_PART_SIZE,
+            equal_parts: false,
             parts_in_flight: 2,
             sse: None,
             accelerate: false,
