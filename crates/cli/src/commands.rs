@@ -493,23 +493,4 @@ pub fn generate_key(name: &str, output: &Path, out: &Output) -> Result<(), Engin
     Ok(())
 }
 
-/// Creates the file with mode 0600 (no window where others could read it); refuses to
-/// replace an existing file.
-pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), EngineError> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(|e| {
-        EngineError::invalid("output", format!("cannot create {}: {e}", path.display()))
-    })?;
-    file.write_all(contents)
-        .and_then(|_| file.sync_all())
-        .map_err(|e| {
-            EngineError::invalid("output", format!("cannot write {}: {e}", path.display()))
-        })
-}
+pub use dbackup_engine::keys::write_private;

@@ -22,6 +22,8 @@ use crate::retention::{plan, Candidate, Decision, Retention};
 use crate::source_run::SourceBackupReport;
 use crate::{Engine, EngineError};
 
+mod delete;
+
 /// Manifests read at once while listing.
 const MANIFEST_READS: usize = 8;
 

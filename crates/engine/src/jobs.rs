@@ -370,13 +370,7 @@ impl Engine {
                 .collect();
             (source_name, destinations, profiles)
         };
-        let next_runs = match job.schedule.compile()? {
-            Some(cron) => next_times(&cron, now, &self.time_zone, 5)
-                .iter()
-                .map(|z| z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
-                .collect(),
-            None => Vec::new(),
-        };
+        let next_runs = next_run_strings(&job.schedule, now, &self.time_zone)?;
         let last_run = self.last_run(id)?;
         let running = self.running_run(id)?.is_some();
         Ok(JobView {
@@ -418,3 +412,39 @@ impl Engine {
 }
 
 const PAUSED_ALL: &str = "schedules.paused";
+
+/// A schedule in words with its next run times, for the job form.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SchedulePreview {
+    pub summary: String,
+    /// RFC 3339 with the local offset; empty for manual jobs.
+    pub next_runs: Vec<String>,
+}
+
+fn next_run_strings(
+    schedule: &Schedule,
+    now: Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Vec<String>, EngineError> {
+    Ok(match schedule.compile()? {
+        Some(cron) => next_times(&cron, now, tz, 5)
+            .iter()
+            .map(|z| z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+            .collect(),
+        None => Vec::new(),
+    })
+}
+
+impl Engine {
+    pub fn schedule_preview(
+        &self,
+        schedule: &Schedule,
+        now: Timestamp,
+    ) -> Result<SchedulePreview, EngineError> {
+        Ok(SchedulePreview {
+            next_runs: next_run_strings(schedule, now, &self.time_zone)?,
+            summary: schedule.describe(),
+        })
+    }
+}

@@ -36,6 +36,54 @@ impl From<KeyProfileRecord> for KeyProfileView {
     }
 }
 
+fn home() -> Result<std::path::PathBuf, EngineError> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(std::path::PathBuf::from)
+        .ok_or_else(|| {
+            EngineError::invalid(
+                "output",
+                "no home folder is set; give the full path of a new file",
+            )
+        })
+}
+
+/// `dir/stem.txt`, or `dir/stem (2).txt` and so on when taken.
+fn free_name(dir: &std::path::Path, stem: &str) -> std::path::PathBuf {
+    let stem: String = stem
+        .chars()
+        .map(|c| if c == '/' { '-' } else { c })
+        .collect();
+    let mut candidate = dir.join(format!("{stem}.txt"));
+    let mut n = 2;
+    while candidate.exists() {
+        candidate = dir.join(format!("{stem} ({n}).txt"));
+        n += 1;
+    }
+    candidate
+}
+
+/// Creates the file with mode 0600 (no window where others could read it); refuses to
+/// replace an existing file.
+pub fn write_private(path: &std::path::Path, contents: &[u8]) -> Result<(), EngineError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        EngineError::invalid("output", format!("cannot create {}: {e}", path.display()))
+    })?;
+    file.write_all(contents)
+        .and_then(|_| file.sync_all())
+        .map_err(|e| {
+            EngineError::invalid("output", format!("cannot write {}: {e}", path.display()))
+        })
+}
+
 fn account(profile_id: &str) -> String {
     format!("key-profile/{profile_id}")
 }
@@ -202,6 +250,37 @@ impl Engine {
             &profile.name,
             &profile.created_at.to_string(),
         ))
+    }
+
+    /// Writes the recovery kit to a new private file and returns its path. Without
+    /// `path`, a new file in the home folder named after the key.
+    pub fn save_recovery_kit(
+        &self,
+        name_or_id: &str,
+        path: Option<std::path::PathBuf>,
+        now: Timestamp,
+    ) -> Result<std::path::PathBuf, EngineError> {
+        let profile = self.find_key_profile(name_or_id)?;
+        let path = match path {
+            Some(p) if p.starts_with("~") => home()?.join(p.strip_prefix("~").unwrap_or(&p)),
+            Some(p) if p.is_absolute() => p,
+            Some(p) => {
+                return Err(EngineError::invalid(
+                    "output",
+                    format!(
+                        "{} is relative; give the full path of a new file",
+                        p.display()
+                    ),
+                ))
+            }
+            None => free_name(
+                &home()?,
+                &format!("DBackup recovery kit - {}", profile.name),
+            ),
+        };
+        let kit = self.export_recovery_kit(&profile.id, now)?;
+        write_private(&path, kit.as_bytes())?;
+        Ok(path)
     }
 
     /// The keys this installation holds, for reading backups.

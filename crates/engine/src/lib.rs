@@ -3,6 +3,7 @@
 //! OS keyring, jobs, runs, schedules and retention.
 
 pub mod alerts;
+pub mod app_settings;
 pub mod backup;
 pub mod catalog;
 mod destinations;
@@ -11,6 +12,7 @@ pub mod inspect;
 pub mod jobs;
 pub mod keys;
 pub mod manifest;
+pub mod operations;
 mod paths;
 pub mod restore;
 pub mod retention;
@@ -21,6 +23,7 @@ pub mod scheduler;
 pub mod secrets;
 pub mod source_run;
 pub mod sources;
+pub mod status;
 pub mod transfer;
 
 #[cfg(test)]

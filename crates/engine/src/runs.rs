@@ -558,7 +558,7 @@ impl Engine {
 }
 
 const HISTORY_DAYS: &str = "history.days";
-const DEFAULT_HISTORY_DAYS: u32 = 365;
+pub(crate) const DEFAULT_HISTORY_DAYS: u32 = 365;
 
 fn code_text(code: ErrorCode) -> String {
     serde_json::to_value(code)

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use dbackup_storage::probe::ProbeReport;
+pub use dbackup_storage::probe::ProbeReport;
 use dbackup_storage::{
     Destination, LocalFolder, S3Destination, S3Settings, ServerSideEncryption,
     DEFAULT_PARTS_IN_FLIGHT, DEFAULT_PART_SIZE,

@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use dbackup_sources::mysql::{Mysql, MysqlConfig};
 use dbackup_sources::postgres::{Postgres, PostgresConfig};
-use dbackup_sources::{ServerInfo, SourceError};
+use dbackup_sources::SourceError;
 use dbackup_store::{NewSource as NewSourceRecord, SourceRecord};
 use jiff::Timestamp;
 use secrecy::ExposeSecret;
@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::destinations::validate_name;
 use crate::{Engine, EngineError, Secret};
+
+mod input;
+pub use dbackup_sources::ServerInfo;
+pub use input::{PgSslMode, SourceInput, SourceSettingsInput};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
@@ -377,6 +381,21 @@ impl Engine {
             settings,
             password,
         })
+    }
+
+    /// "Test connection" for a source that is not saved yet.
+    pub fn check_new_source(&self, input: NewSource) -> Result<ServerInfo, EngineError> {
+        input.settings.validate()?;
+        let password = input
+            .password
+            .filter(|p| input.settings.takes_password() && !p.expose_secret().is_empty());
+        OpenSource {
+            id: String::new(),
+            name: input.name,
+            settings: input.settings,
+            password,
+        }
+        .check()
     }
 
     pub fn test_source(&self, id: &str) -> Result<ServerInfo, EngineError> {

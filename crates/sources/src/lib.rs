@@ -23,7 +23,7 @@ pub enum SourceKind {
 }
 
 /// A server as the checks found it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerInfo {
     /// e.g. "PostgreSQL" or "MariaDB".

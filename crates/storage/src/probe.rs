@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use crate::s3::S3Destination;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
+#[specta(rename = "ProbeOutcome")]
 pub enum Outcome {
     Ok,
     Denied,
@@ -18,7 +19,7 @@ pub enum Outcome {
     Skipped,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionCheck {
     /// The IAM action, e.g. `s3:PutObject`.
@@ -28,7 +29,7 @@ pub struct ActionCheck {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ProbeReport {
     pub actions: Vec<ActionCheck>,

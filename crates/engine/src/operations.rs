@@ -1,0 +1,466 @@
+//! Long work the Storage Explorer starts on a stored backup: verify, download (as stored
+//! or decrypted) and restore into a source. Each runs in the background with live
+//! progress, can be cancelled, and keeps its outcome until dismissed, so the window can
+//! be closed and reopened meanwhile. The CLI runs the same engine calls in the foreground.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use dbackup_storage::{Destination, ObjectKey};
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::restore::{restore_to_file, verify, SharedKeys};
+use crate::source_run::{restore_to_source, FailureView, RestoreInto};
+use crate::transfer::progress::{Phase, Progress, ProgressReporter};
+use crate::{Engine, EngineError};
+
+/// Bytes per ranged GET when downloading an object as stored.
+const RAW_CHUNK: u64 = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationKind {
+    Verify,
+    Download,
+    Restore,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationState {
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// How to restore a backup into a saved source, from the window.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreRequest {
+    pub source_id: String,
+    /// The database to restore into; default: the one the backup came from.
+    pub database: Option<String>,
+    /// SQLite: the database file; folders: the folder to restore into.
+    pub path: Option<String>,
+    /// Confirmed: the target may hold data, which the restore replaces.
+    pub overwrite: bool,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationView {
+    pub id: String,
+    pub kind: OperationKind,
+    pub destination_id: String,
+    pub object: String,
+    pub state: OperationState,
+    pub progress: Progress,
+    /// What it did, in words, once it succeeded.
+    pub summary: Option<String>,
+    pub warnings: Vec<String>,
+    pub error: Option<FailureView>,
+}
+
+struct Running {
+    kind: OperationKind,
+    destination_id: String,
+    object: String,
+    progress: watch::Receiver<Progress>,
+    cancel: CancellationToken,
+    outcome: Option<Result<(String, Vec<String>), FailureView>>,
+    /// Turns true when the outcome is in.
+    done: watch::Receiver<bool>,
+}
+
+/// The operations of this process, by id.
+pub struct Operations {
+    engine: Arc<Engine>,
+    all: Mutex<BTreeMap<String, Running>>,
+}
+
+impl std::fmt::Debug for Operations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operations").finish_non_exhaustive()
+    }
+}
+
+type Outcome = Result<(String, Vec<String>), EngineError>;
+
+impl Operations {
+    pub fn new(engine: Arc<Engine>) -> Arc<Self> {
+        Arc::new(Self {
+            engine,
+            all: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Running>> {
+        self.all.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until the operation has finished, and returns how it ended.
+    pub async fn finished(&self, id: &str) -> Option<OperationView> {
+        let mut done = self.lock().get(id)?.done.clone();
+        // An error means the task is gone, which only happens after it reported.
+        let _ = done.wait_for(|d| *d).await;
+        self.list().into_iter().find(|op| op.id == id)
+    }
+
+    pub fn list(&self) -> Vec<OperationView> {
+        self.lock()
+            .iter()
+            .map(|(id, op)| {
+                let (state, summary, warnings, error) = match &op.outcome {
+                    None => (OperationState::Running, None, vec![], None),
+                    Some(Ok((summary, warnings))) => (
+                        OperationState::Succeeded,
+                        Some(summary.clone()),
+                        warnings.clone(),
+                        None,
+                    ),
+                    Some(Err(e)) if e.code == crate::ErrorCode::Cancelled => {
+                        (OperationState::Cancelled, None, vec![], Some(e.clone()))
+                    }
+                    Some(Err(e)) => (OperationState::Failed, None, vec![], Some(e.clone())),
+                };
+                OperationView {
+                    id: id.clone(),
+                    kind: op.kind,
+                    destination_id: op.destination_id.clone(),
+                    object: op.object.clone(),
+                    state,
+                    progress: op.progress.borrow().clone(),
+                    summary,
+                    warnings,
+                    error,
+                }
+            })
+            .collect()
+    }
+
+    pub fn cancel(&self, id: &str) {
+        if let Some(op) = self.lock().get(id) {
+            op.cancel.cancel();
+        }
+    }
+
+    /// Forgets a finished operation (a running one is cancelled first).
+    pub fn dismiss(&self, id: &str) {
+        let mut all = self.lock();
+        if let Some(op) = all.get(id) {
+            if op.outcome.is_none() {
+                op.cancel.cancel();
+                return;
+            }
+        }
+        all.remove(id);
+    }
+
+    pub fn start_verify(
+        self: &Arc<Self>,
+        destination_id: &str,
+        object: &str,
+    ) -> Result<String, EngineError> {
+        let (destination, key, keys) = self.open(destination_id, object)?;
+        self.spawn(
+            OperationKind::Verify,
+            destination_id,
+            object,
+            None,
+            move |progress, cancel| async move {
+                let report = verify(destination, &key, keys, &progress, &cancel).await?;
+                let mut summary = format!(
+                    "Every chunk of {} is authentic ({} of data)",
+                    report.object,
+                    human(report.plain_size)
+                );
+                if report.manifest_checked {
+                    summary.push_str(", and it matches its manifest");
+                }
+                Ok((summary, report.warnings))
+            },
+        )
+    }
+
+    /// `decrypt`: the original data (decrypted, decompressed); otherwise the object as
+    /// stored, still encrypted. Either way written to a temporary name, renamed when whole.
+    pub fn start_download(
+        self: &Arc<Self>,
+        destination_id: &str,
+        object: &str,
+        target: &Path,
+        decrypt: bool,
+    ) -> Result<String, EngineError> {
+        let target = checked_target(target)?;
+        let (destination, key, keys) = self.open(destination_id, object)?;
+        self.spawn(
+            OperationKind::Download,
+            destination_id,
+            object,
+            None,
+            move |progress, cancel| async move {
+                if decrypt {
+                    let report = restore_to_file(
+                        destination,
+                        &key,
+                        keys,
+                        &target,
+                        false,
+                        &progress,
+                        &cancel,
+                    )
+                    .await?;
+                    Ok((
+                        format!(
+                            "Saved the data of {} to {} ({})",
+                            report.object,
+                            target.display(),
+                            human(report.plain_size)
+                        ),
+                        report.warnings,
+                    ))
+                } else {
+                    let size = download_raw(destination, &key, &target, &progress, &cancel).await?;
+                    Ok((
+                        format!(
+                            "Saved {} as stored (encrypted) to {} ({})",
+                            key,
+                            target.display(),
+                            human(size)
+                        ),
+                        Vec::new(),
+                    ))
+                }
+            },
+        )
+    }
+
+    pub fn start_restore(
+        self: &Arc<Self>,
+        destination_id: &str,
+        object: &str,
+        request: RestoreRequest,
+    ) -> Result<String, EngineError> {
+        let (destination, key, keys) = self.open(destination_id, object)?;
+        let source = Arc::new(self.engine.open_source(&request.source_id)?);
+        let into = RestoreInto {
+            database: request.database.filter(|d| !d.trim().is_empty()),
+            path: match request.path.filter(|p| !p.trim().is_empty()) {
+                Some(p) => Some(checked_target(Path::new(p.trim()))?),
+                None => None,
+            },
+            clean: false,
+            overwrite: request.overwrite,
+            count_rows: false,
+        };
+        self.spawn(
+            OperationKind::Restore,
+            destination_id,
+            object,
+            None,
+            move |progress, cancel| async move {
+                let report =
+                    restore_to_source(destination, &key, keys, source, into, &progress, &cancel)
+                        .await?;
+                let mut warnings = report.read.warnings;
+                warnings.extend(report.warnings);
+                Ok((
+                    format!("Restored {} into {}", report.read.object, report.target),
+                    warnings,
+                ))
+            },
+        )
+    }
+
+    fn open(
+        &self,
+        destination_id: &str,
+        object: &str,
+    ) -> Result<(Arc<dyn Destination>, ObjectKey, SharedKeys), EngineError> {
+        let (_, destination) = self.engine.open_destination(destination_id)?;
+        let key = ObjectKey::new(object)?;
+        let keys: SharedKeys = Arc::new(self.engine.key_lookup()?);
+        Ok((destination, key, keys))
+    }
+
+    fn spawn<F, Fut>(
+        self: &Arc<Self>,
+        kind: OperationKind,
+        destination_id: &str,
+        object: &str,
+        total: Option<u64>,
+        work: F,
+    ) -> Result<String, EngineError>
+    where
+        F: FnOnce(ProgressReporter, CancellationToken) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Outcome> + Send + 'static,
+    {
+        let id = uuid::Uuid::new_v4().to_string();
+        let (reporter, progress) = ProgressReporter::new(total);
+        let cancel = CancellationToken::new();
+        let (done_tx, done) = watch::channel(false);
+        {
+            let mut all = self.lock();
+            if all.values().any(|op| {
+                op.outcome.is_none() && op.object == object && op.destination_id == destination_id
+            }) {
+                return Err(EngineError::invalid(
+                    "object",
+                    format!("{object} is already being verified, downloaded or restored; wait for it or cancel it"),
+                ));
+            }
+            all.insert(
+                id.clone(),
+                Running {
+                    kind,
+                    destination_id: destination_id.to_owned(),
+                    object: object.to_owned(),
+                    progress,
+                    cancel: cancel.clone(),
+                    outcome: None,
+                    done,
+                },
+            );
+        }
+        let this = Arc::clone(self);
+        let op_id = id.clone();
+        tokio::spawn(async move {
+            let outcome = work(reporter, cancel).await;
+            match &outcome {
+                Ok((summary, _)) => tracing::info!(op = ?kind, "{summary}"),
+                Err(e) => tracing::warn!(op = ?kind, "failed: {e}"),
+            }
+            if let Some(op) = this.lock().get_mut(&op_id) {
+                op.outcome = Some(outcome.map_err(|e| FailureView {
+                    code: e.code(),
+                    message: e.to_string(),
+                }));
+            }
+            let _ = done_tx.send(true);
+        });
+        Ok(id)
+    }
+}
+
+/// An absolute path (or one in the home folder, `~/...`) whose folder exists and where
+/// no file is yet.
+fn checked_target(target: &Path) -> Result<PathBuf, EngineError> {
+    let expanded;
+    let target = match (target.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => {
+            expanded = PathBuf::from(home).join(rest);
+            expanded.as_path()
+        }
+        _ => target,
+    };
+    if !target.is_absolute() {
+        return Err(EngineError::invalid(
+            "target",
+            format!("{} is relative; give the full path", target.display()),
+        ));
+    }
+    match target.parent() {
+        Some(dir) if dir.is_dir() => {}
+        _ => {
+            return Err(EngineError::invalid(
+                "target",
+                format!(
+                    "the folder of {} does not exist; create it or choose another",
+                    target.display()
+                ),
+            ))
+        }
+    }
+    if target.exists() {
+        return Err(EngineError::invalid(
+            "target",
+            format!(
+                "{} already exists; choose a new file name",
+                target.display()
+            ),
+        ));
+    }
+    Ok(target.to_path_buf())
+}
+
+async fn download_raw(
+    destination: Arc<dyn Destination>,
+    key: &ObjectKey,
+    target: &Path,
+    progress: &ProgressReporter,
+    cancel: &CancellationToken,
+) -> Result<u64, EngineError> {
+    let size = crate::restore::existing(destination.as_ref(), key)
+        .await?
+        .size;
+    let temp = target.with_file_name(format!(
+        ".{}.dbackup-partial",
+        target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    let result = async {
+        let mut file =
+            tokio::fs::File::create(&temp)
+                .await
+                .map_err(|e| EngineError::RestoreTarget {
+                    detail: format!("cannot create {}: {e}", temp.display()),
+                })?;
+        let mut done = 0;
+        while done < size {
+            if cancel.is_cancelled() {
+                return Err(EngineError::Cancelled);
+            }
+            let end = (done + RAW_CHUNK).min(size);
+            let bytes = destination.get_range(key, done, end).await?;
+            file.write_all(&bytes)
+                .await
+                .map_err(|e| EngineError::RestoreTarget {
+                    detail: format!("cannot write {}: {e}", temp.display()),
+                })?;
+            done = end;
+            progress.update(Phase::Transferring, done, done);
+        }
+        file.sync_all()
+            .await
+            .map_err(|e| EngineError::RestoreTarget {
+                detail: format!("cannot write {}: {e}", temp.display()),
+            })?;
+        tokio::fs::rename(&temp, target)
+            .await
+            .map_err(|e| EngineError::RestoreTarget {
+                detail: format!("cannot move the download to {}: {e}", target.display()),
+            })?;
+        progress.update(Phase::Done, size, size);
+        Ok(size)
+    }
+    .await;
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests;
