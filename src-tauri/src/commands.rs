@@ -17,9 +17,15 @@ use tauri::State;
 
 use crate::IpcError;
 
-type Shared<'a> = State<'a, Arc<Engine>>;
+pub mod destinations;
+pub mod explorer;
+pub mod jobs;
+pub mod settings;
+pub mod sources;
 
-async fn blocking<T: Send + 'static>(
+pub(crate) type Shared<'a> = State<'a, Arc<Engine>>;
+
+pub(crate) async fn blocking<T: Send + 'static>(
     engine: &Shared<'_>,
     call: impl FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
 ) -> Result<T, IpcError> {

@@ -6,10 +6,12 @@ mod commands;
 mod ipc_error;
 mod logging;
 mod schedules;
+mod tray;
 
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
+use dbackup_engine::operations::Operations;
 use dbackup_engine::{AppPaths, Engine, Keyring};
 use tauri::Manager;
 
@@ -36,7 +38,48 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::list_backups,
         commands::rescan_destination,
         commands::set_backup_locked,
+        commands::destinations::test_destination,
+        commands::sources::add_source,
+        commands::sources::test_new_source,
+        commands::sources::test_source,
+        commands::sources::remove_source,
+        commands::jobs::create_job,
+        commands::jobs::update_job,
+        commands::jobs::remove_job,
+        commands::jobs::preview_schedule,
+        commands::jobs::list_key_profiles,
+        commands::jobs::create_key_profile,
+        commands::jobs::export_recovery_kit,
+        commands::jobs::status_summary,
+        commands::explorer::list_operations,
+        commands::explorer::start_verify,
+        commands::explorer::start_download,
+        commands::explorer::start_restore,
+        commands::explorer::cancel_operation,
+        commands::explorer::dismiss_operation,
+        commands::explorer::delete_backup,
+        commands::settings::get_settings,
+        commands::settings::save_settings,
+        commands::settings::quit_app,
     ])
+}
+
+/// Started at login: straight to the tray, without the window.
+const MINIMIZED: &str = "--minimized";
+
+/// Whether closing the window keeps DBackup in the tray (the setting, and a tray to be in).
+fn keeps_running(app: &tauri::AppHandle) -> bool {
+    if app.tray_by_id(tray::TRAY_ID).is_none() {
+        return false;
+    }
+    let engine = app.state::<Arc<Engine>>();
+    match engine.app_settings() {
+        Ok(settings) => settings.close_to_tray,
+        Err(e) => {
+            tracing::warn!("cannot read the settings ({e}); staying in the tray");
+            true
+        }
+    }
 }
 
 /// Why the app could not start, with what to do; printed and logged, exit code 1 or 2.
@@ -82,19 +125,30 @@ pub fn run() -> ExitCode {
         Err(e) => return fail(1, &format!("cannot open DBackup's state: {e}")),
     };
 
+    let minimized = std::env::args().any(|a| a == MINIMIZED);
     let builder = specta_builder();
     let schedules = Arc::new(Mutex::new(None::<schedules::Schedules>));
     let app = tauri::Builder::default()
         // First, so a second launch hands over before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
+            tray::show_window(app)
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![MINIMIZED]),
+        ))
         .manage(engine.clone())
+        .manage(Operations::new(engine.clone()))
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                if keeps_running(window.app_handle()) {
+                    api.prevent_close();
+                    let _ = window.hide();
+                    tracing::info!("window closed; still running in the tray");
+                }
+            }
+        })
         .invoke_handler(builder.invoke_handler())
         .setup({
             let schedules = schedules.clone();
@@ -106,6 +160,18 @@ pub fn run() -> ExitCode {
                 app.manage(commands::ScheduleStatus {
                     elsewhere: started.elsewhere.clone(),
                 });
+                match tray::install(app.handle(), &started.scheduler) {
+                    Ok(()) => {
+                        if minimized {
+                            if let Some(window) = app.get_webview_window("main") {
+                                let _ = window.hide();
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(
+                        "no tray icon ({e}); closing the window quits DBackup and stops its schedules"
+                    ),
+                }
                 *schedules.lock().unwrap_or_else(|p| p.into_inner()) = Some(started);
                 Ok(())
             }

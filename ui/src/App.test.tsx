@@ -17,7 +17,7 @@ describe("App shell", () => {
     expect(screen.getByTestId("nav-destinations")).toHaveAttribute("aria-current", "page");
 
     await user.click(screen.getByTestId("nav-sources"));
-    expect(screen.getByRole("heading", { name: "No sources yet" })).toBeInTheDocument();
+    expect(await screen.findByRole("heading", { name: "No sources yet - add one" })).toBeInTheDocument();
     expect(screen.getByTestId("nav-sources")).toHaveAttribute("aria-current", "page");
     expect(screen.queryByTestId("empty-destinations")).not.toBeInTheDocument();
 
@@ -25,10 +25,10 @@ describe("App shell", () => {
       ["jobs", "No jobs yet"],
       ["runs", "No runs yet"],
       ["explorer", "Nothing to browse yet"],
-      ["settings", "No settings yet"],
+      ["settings", "Appearance"],
     ] as const) {
       await user.click(screen.getByTestId(`nav-${id}`));
-      expect(screen.getByRole("heading", { name: heading })).toBeInTheDocument();
+      expect(await screen.findByRole("heading", { name: heading })).toBeInTheDocument();
     }
     // Settings shows the real paths from the overview, nothing invented.
     expect(screen.getByTestId("about-card")).toHaveTextContent(

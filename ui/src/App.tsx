@@ -1,19 +1,49 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
+import { commands } from "./bindings";
+import { QuitConfirm } from "./components/QuitConfirm";
 import { Sidebar } from "./components/Sidebar";
+import { call } from "./lib/ipc";
 import type { SectionId } from "./lib/sections";
+import { applyTheme } from "./lib/theme";
 import { useOverview } from "./lib/useOverview";
+import { DashboardScreen } from "./screens/dashboard/DashboardScreen";
 import { DestinationsScreen } from "./screens/destinations/DestinationsScreen";
 import { ExplorerScreen } from "./screens/explorer/ExplorerScreen";
 import { JobsScreen } from "./screens/jobs/JobsScreen";
-import { SettingsScreen, SourcesScreen } from "./screens/PlaceholderScreens";
 import { RunsScreen } from "./screens/runs/RunsScreen";
+import { SettingsScreen } from "./screens/settings/SettingsScreen";
+import { SourcesScreen } from "./screens/sources/SourcesScreen";
 
 export function App() {
   const [section, setSection] = useState<SectionId>("destinations");
+  const chosen = useRef(false);
   const overview = useOverview();
+
+  // A new user starts where setup starts; once there are jobs, on the dashboard.
+  useEffect(() => {
+    call(() => commands.listJobs()).then(
+      (jobs) => {
+        if (!chosen.current && jobs.length > 0) setSection("dashboard");
+      },
+      () => undefined,
+    );
+  }, []);
+
+  function select(next: SectionId) {
+    chosen.current = true;
+    setSection(next);
+  }
+
+  useEffect(() => {
+    // The default (system) theme needs nothing; a failure here leaves it at that.
+    call(() => commands.getSettings()).then((s) => applyTheme(s.theme), () => undefined);
+  }, []);
 
   let screen: React.ReactNode;
   switch (section) {
+    case "dashboard":
+      screen = <DashboardScreen onOpen={select} />;
+      break;
     case "destinations":
       screen = <DestinationsScreen overview={overview} />;
       break;
@@ -38,12 +68,13 @@ export function App() {
     <div className="app">
       <Sidebar
         active={section}
-        onSelect={setSection}
+        onSelect={select}
         overview={overview}
       />
       <main className="main" key={section}>
         {screen}
       </main>
+      <QuitConfirm />
     </div>
   );
 }

@@ -165,6 +165,225 @@ async setBackupLocked(destinationId: string, object: string, locked: boolean) : 
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * "Test connection": each IAM action of the minimal policy on a probe object within
+ * the prefix, the bucket's region and settings, and advice.
+ */
+async testDestination(id: string) : Promise<Result<ProbeReport, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("test_destination", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Saves a source; its password goes to the OS keyring and never comes back over IPC.
+ */
+async addSource(input: SourceInput) : Promise<Result<SourceView, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_source", { input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * "Test connection" on the form, before anything is saved.
+ */
+async testNewSource(input: SourceInput) : Promise<Result<ServerInfo, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("test_new_source", { input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async testSource(id: string) : Promise<Result<ServerInfo, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("test_source", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async removeSource(id: string) : Promise<Result<null, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("remove_source", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async createJob(input: JobInput) : Promise<Result<JobView, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("create_job", { input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async updateJob(id: string, input: JobInput) : Promise<Result<JobView, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("update_job", { id, input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Deletes the job; its stored backups stay where they are.
+ */
+async removeJob(id: string) : Promise<Result<null, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("remove_job", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The schedule in words and its next run times, for the form.
+ */
+async previewSchedule(schedule: Schedule) : Promise<Result<SchedulePreview, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("preview_schedule", { schedule }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listKeyProfiles() : Promise<Result<KeyProfileView[], IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_key_profiles") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A new random key, kept in the OS keyring.
+ */
+async createKeyProfile(name: string) : Promise<Result<KeyProfileView, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("create_key_profile", { name }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Writes the recovery kit to a new private file (the key itself never crosses IPC) and
+ * returns where. Without `path`, a new file in the home folder.
+ */
+async exportRecoveryKit(id: string, path: string | null) : Promise<Result<string, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("export_recovery_kit", { id, path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * One line for all jobs (running, needing attention, next run), as the tray shows it.
+ */
+async statusSummary() : Promise<Result<StatusSummary, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("status_summary") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listOperations() : Promise<Result<OperationView[], IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_operations") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async startVerify(destinationId: string, object: string) : Promise<Result<string, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("start_verify", { destinationId, object }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async startDownload(destinationId: string, object: string, path: string, decrypt: boolean) : Promise<Result<string, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("start_download", { destinationId, object, path, decrypt }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async startRestore(destinationId: string, object: string, request: RestoreRequest) : Promise<Result<string, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("start_restore", { destinationId, object, request }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async cancelOperation(id: string) : Promise<Result<null, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cancel_operation", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async dismissOperation(id: string) : Promise<Result<null, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("dismiss_operation", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Deletes a backup and its manifest; refused for locked ones.
+ */
+async deleteBackup(destinationId: string, object: string) : Promise<Result<null, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("delete_backup", { destinationId, object }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async getSettings() : Promise<Result<AppSettings, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_settings") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Saves the preferences and applies "start at login" to the desktop's autostart entry.
+ */
+async saveSettings(settings: AppSettings) : Promise<Result<AppSettings, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_settings", { settings }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Quits; running jobs are cancelled cleanly on the way out.
+ */
+async quitApp() : Promise<Result<null, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("quit_app") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -178,6 +397,15 @@ async setBackupLocked(destinationId: string, object: string, locked: boolean) : 
 
 /** user-defined types **/
 
+export type ActionCheck = { 
+/**
+ * The IAM action, e.g. `s3:PutObject`.
+ */
+action: string; outcome: ProbeOutcome; 
+/**
+ * The error, mapped to what to do, when it did not work.
+ */
+detail: string | null }
 /**
  * What adding an S3 destination returns: the destination and notices to show.
  */
@@ -186,6 +414,23 @@ export type AddedDestination = { destination: DestinationView; notices: string[]
  * What the first screen (and `dbackup status`) shows.
  */
 export type AppOverview = { version: string; dataDir: string; logDir: string; databasePath: string; destinations: DestinationView[] }
+export type AppSettings = { theme: Theme; 
+/**
+ * Closing the window keeps DBackup in the tray, so schedules keep running.
+ */
+closeToTray: boolean; 
+/**
+ * Start (in the tray, without the window) when the user logs in.
+ */
+startAtLogin: boolean; 
+/**
+ * Whether new jobs notify on success; failures always notify unless a job mutes them.
+ */
+notifySuccessByDefault: boolean; 
+/**
+ * Days of run history to keep.
+ */
+historyDays: number }
 /**
  * A stored backup as lists show it.
  */
@@ -304,6 +549,18 @@ export type IpcError = { code: ErrorCode; message: string;
  * The input field the error concerns (e.g. `name`, `path`), for forms.
  */
 field: string | null }
+/**
+ * A job as created or edited.
+ */
+export type JobInput = { name: string; sourceId: string; targets: JobTarget[]; schedule?: Schedule; catchUp?: CatchUp; compression?: CompressionChoice; level?: number; 
+/**
+ * A key profile's id; `None` stores backups unencrypted.
+ */
+keyProfileId: string | null; notifyOnFailure?: boolean; notifyOnSuccess?: boolean; enabled?: boolean }
+/**
+ * A destination of a job, as the UI edits it.
+ */
+export type JobTarget = { destinationId: string; retention?: Retention }
 export type JobTargetView = { destinationId: string; destinationName: string; retention: Retention; retentionSummary: string }
 /**
  * A job as lists and details show it. Never carries a secret.
@@ -317,15 +574,79 @@ nextRuns: string[]; catchUp: CatchUp; compression: CompressionChoice; level: num
  * The key profile's name, or `None` when backups are not encrypted.
  */
 keyProfileName: string | null; notifyOnFailure: boolean; notifyOnSuccess: boolean; enabled: boolean; lastRun: RunView | null; running: boolean }
+export type KeyProfileView = { id: string; name: string; 
+/**
+ * 8 hex characters; backups name the key they need by it.
+ */
+keyId: string; createdAt: string; 
+/**
+ * False until a recovery kit was exported: such a key is one lost keyring away
+ * from losing every backup made with it.
+ */
+exported: boolean }
 export type NewLocalDestination = { name: string; path: string }
 /**
  * The form for a new S3 destination.
  */
 export type NewS3Destination = { name: string; provider: S3Provider; region: string; bucket: string; prefix: string; endpoint: string | null; pathStyle: boolean; accountId: string | null; jurisdiction: R2Jurisdiction | null; accessKeyId: string; secretAccessKey: string; storageClass: string | null; sse: SseMode; kmsKeyId: string | null; transferAcceleration: boolean }
+export type OperationKind = "verify" | "download" | "restore"
+export type OperationState = "running" | "succeeded" | "failed" | "cancelled"
+export type OperationView = { id: string; kind: OperationKind; destinationId: string; object: string; state: OperationState; progress: Progress; 
+/**
+ * What it did, in words, once it succeeded.
+ */
+summary: string | null; warnings: string[]; error: FailureView | null }
+export type OverallState = "idle" | "running" | 
+/**
+ * A job's last run failed, was partial or was interrupted.
+ */
+"attention"
+/**
+ * libpq's sslmode values.
+ */
+export type PgSslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full"
 /**
  * What a long operation is doing now.
  */
 export type Phase = "starting" | "transferring" | "finishing" | "done"
+export type ProbeOutcome = "ok" | "denied" | "failed" | 
+/**
+ * Not tried because an earlier step failed.
+ */
+"skipped"
+export type ProbeReport = { actions: ActionCheck[]; 
+/**
+ * The bucket's region as the server reports it, when it does.
+ */
+bucketRegion: string | null; 
+/**
+ * Set when the configured region differs from the bucket's.
+ */
+regionMismatch: string | null; 
+/**
+ * `Enabled`, `Suspended`, `Disabled` (never enabled), or `None` when not readable.
+ */
+versioning: string | null; 
+/**
+ * The default encryption algorithm, when readable.
+ */
+defaultEncryption: string | null; 
+/**
+ * Whether all four public-access blocks are on, when readable.
+ */
+publicAccessBlocked: boolean | null; 
+/**
+ * Problems and advice, in words.
+ */
+warnings: string[]; 
+/**
+ * Incomplete multipart uploads older than a day found under the prefix and aborted.
+ */
+staleUploadsAborted: number; 
+/**
+ * The minimal IAM policy for this bucket and prefix, ready to copy.
+ */
+iamPolicy: string }
 /**
  * A snapshot of a long operation's progress, for a progress bar or a status line.
  */
@@ -364,6 +685,22 @@ jobs: string[];
  * Data objects without a readable manifest (not from any job, or unfinished).
  */
 withoutManifest: string[] }
+/**
+ * How to restore a backup into a saved source, from the window.
+ */
+export type RestoreRequest = { sourceId: string; 
+/**
+ * The database to restore into; default: the one the backup came from.
+ */
+database: string | null; 
+/**
+ * SQLite: the database file; folders: the folder to restore into.
+ */
+path: string | null; 
+/**
+ * Confirmed: the target may hold data, which the restore replaces.
+ */
+overwrite: boolean }
 /**
  * A destination's retention.
  */
@@ -446,8 +783,45 @@ export type Schedule =
  * Five fields: minute hour day-of-month month day-of-week.
  */
 { kind: "cron"; expression: string }
+/**
+ * A schedule in words with its next run times, for the job form.
+ */
+export type SchedulePreview = { summary: string; 
+/**
+ * RFC 3339 with the local offset; empty for manual jobs.
+ */
+nextRuns: string[] }
 export type SchedulesView = { elsewhere: string | null; allPaused: boolean }
+/**
+ * A server as the checks found it.
+ */
+export type ServerInfo = { 
+/**
+ * e.g. "PostgreSQL" or "MariaDB".
+ */
+engine: string; version: string; 
+/**
+ * What would be backed up: the configured database, or every one.
+ */
+databases: string[]; 
+/**
+ * The dump tool and its version, e.g. "pg_dump (PostgreSQL) 15.18".
+ */
+dumpTool: string; 
+/**
+ * Things that work but deserve attention.
+ */
+warnings: string[] }
+/**
+ * A new source from the window. The password goes to the OS keyring only.
+ */
+export type SourceInput = { name: string; settings: SourceSettingsInput; 
+/**
+ * For database servers; empty or absent for trust/peer authentication.
+ */
+password: string | null }
 export type SourceKind = "postgres" | "mysql" | "sqlite" | "folder"
+export type SourceSettingsInput = { kind: "postgres"; host: string; port: number; user: string; database: string | null; sslMode?: PgSslMode } | { kind: "mysql"; host: string; port: number; user: string; databases?: string[] } | { kind: "sqlite"; path: string } | { kind: "folder"; path: string; include?: string[]; exclude?: string[] }
 /**
  * A source as the UI and CLI show it. Never carries a password.
  */
@@ -473,6 +847,16 @@ export type SseMode =
  * SSE-KMS.
  */
 "kms"
+export type StatusSummary = { state: OverallState; 
+/**
+ * e.g. "Backing up orders: 42%", "orders failed", "Next: orders at 02:30".
+ */
+line: string }
+export type Theme = 
+/**
+ * Follows the desktop's light or dark preference.
+ */
+"system" | "light" | "dark"
 export type Trigger = "schedule" | "manual" | "catch_up" | "cli"
 export type Weekday = "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday"
 

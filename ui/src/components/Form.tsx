@@ -1,5 +1,5 @@
-import type { ReactNode, Ref } from "react";
-import { CircleAlert } from "lucide-react";
+import { useState, type ReactNode, type Ref } from "react";
+import { CircleAlert, Eye, EyeOff } from "lucide-react";
 
 /** Joins the ids of the elements that describe a control, skipping the absent ones. */
 export function describedBy(...parts: (string | false | null | undefined)[]): string | undefined {
@@ -213,6 +213,99 @@ export function FormSection({
         {title}
       </h3>
       {children}
+    </div>
+  );
+}
+
+/**
+ * A password field with a show/hide button. Secrets typed here go to the OS keyring; the
+ * app never shows a stored one again.
+ */
+export function SecretField({
+  revealLabel,
+  ...props
+}: Omit<TextFieldProps, "type" | "adornment" | "mono"> & {
+  /** The reveal button's accessible name, e.g. "Show secret access key". */
+  revealLabel: string;
+}) {
+  const [revealed, setRevealed] = useState(false);
+  return (
+    <TextField
+      {...props}
+      mono
+      type={revealed ? "text" : "password"}
+      adornment={
+        <button
+          type="button"
+          className="icon-button icon-button--small"
+          aria-label={revealLabel}
+          aria-pressed={revealed}
+          aria-controls={props.id}
+          title={revealed ? "Hide" : "Show"}
+          onClick={() => setRevealed((r) => !r)}
+          data-testid={props.testId ? `${props.testId}-reveal` : undefined}
+        >
+          {revealed ? <EyeOff size={14} aria-hidden /> : <Eye size={14} aria-hidden />}
+        </button>
+      }
+    />
+  );
+}
+
+type SelectFieldProps<V extends string> = {
+  id: string;
+  label: ReactNode;
+  value: V;
+  options: { value: V; label: string }[];
+  onChange: (value: V) => void;
+  hint?: ReactNode;
+  error?: string | undefined;
+  disabled?: boolean;
+  testId?: string;
+  selectRef?: Ref<HTMLSelectElement>;
+};
+
+/** A labelled native select with its hint and inline error. */
+export function SelectField<V extends string>({
+  id,
+  label,
+  value,
+  options,
+  onChange,
+  hint,
+  error,
+  disabled,
+  testId,
+  selectRef,
+}: SelectFieldProps<V>) {
+  const errorId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  return (
+    <div className="field">
+      <FieldLabel htmlFor={id}>{label}</FieldLabel>
+      <select
+        ref={selectRef}
+        id={id}
+        className="input select"
+        value={value}
+        onChange={(e) => onChange(e.target.value as V)}
+        disabled={disabled}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(error && errorId, hint != null && hintId)}
+        data-testid={testId}
+      >
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      <FieldError id={errorId} message={error} />
+      {hint != null && (
+        <p id={hintId} className="field__hint">
+          {hint}
+        </p>
+      )}
     </div>
   );
 }

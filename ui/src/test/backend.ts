@@ -3,6 +3,15 @@ import { invoke } from "@tauri-apps/api/core";
 import type {
   AddedDestination,
   AppOverview,
+  AppSettings,
+  JobInput,
+  KeyProfileView,
+  OperationView,
+  ProbeReport,
+  Schedule,
+  ServerInfo,
+  SourceInput,
+  SourceView,
   BackupView,
   DestinationView,
   IpcError,
@@ -23,6 +32,14 @@ export type FakeBackend = {
   runs: RunView[];
   running: RunningJob[];
   backups: BackupView[];
+  sources: SourceView[];
+  keys: KeyProfileView[];
+  operations: OperationView[];
+  settings: AppSettings;
+  /** What "Test connection" on a source answers. */
+  serverInfo: ServerInfo;
+  /** What "Test connection" on a destination answers. */
+  probe: ProbeReport;
   allPaused: boolean;
   /** Commands listed here reject with this error instead of running. */
   failNext: Partial<Record<string, IpcError | Error>>;
@@ -57,6 +74,38 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
     runs: [],
     running: [],
     backups: [],
+    sources: [],
+    keys: [],
+    operations: [],
+    settings: {
+      theme: "system",
+      closeToTray: true,
+      startAtLogin: false,
+      notifySuccessByDefault: false,
+      historyDays: 365,
+    },
+    serverInfo: {
+      engine: "PostgreSQL",
+      version: "15.18",
+      databases: ["shop"],
+      dumpTool: "pg_dump (PostgreSQL) 15.18",
+      warnings: [],
+    },
+    probe: {
+      actions: ["s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject"].map((action) => ({
+        action,
+        outcome: "ok",
+        detail: null,
+      })),
+      bucketRegion: "eu-west-1",
+      regionMismatch: null,
+      versioning: "Enabled",
+      defaultEncryption: "AES256",
+      publicAccessBlocked: true,
+      warnings: [],
+      staleUploadsAborted: 0,
+      iamPolicy: '{"Version": "2012-10-17"}',
+    },
     allPaused: false,
     failNext: {},
     calls: [],
@@ -138,11 +187,128 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
       }
       case "list_runs":
         return { runs: [...backend.runs], next: null };
-      case "list_backups":
-        return [...backend.backups];
+      case "list_backups": {
+        const { destinationId } = (args ?? {}) as { destinationId?: string | null };
+        return backend.backups.filter((b) => !destinationId || b.destinationId === destinationId);
+      }
+      case "status_summary": {
+        const failing = backend.jobs.find((j) => j.lastRun && ["failed", "partial", "interrupted"].includes(j.lastRun.status));
+        return failing
+          ? { state: "attention", line: `Last backup of ${failing.name} failed` }
+          : { state: "idle", line: backend.jobs.length ? "Up to date" : "No jobs yet" };
+      }
       case "set_backup_locked": {
         const { object, locked } = args as { object: string; locked: boolean };
         backend.backups = backend.backups.map((b) => (b.object === object ? { ...b, locked } : b));
+        return null;
+      }
+      case "test_destination":
+        return structuredClone(backend.probe);
+      case "list_sources":
+        return [...backend.sources];
+      case "add_source": {
+        const { input } = args as { input: SourceInput };
+        if (backend.sources.some((x) => x.name === input.name))
+          throw { code: "conflict", message: `a source named "${input.name}" already exists`, field: "name" };
+        const added: SourceView = {
+          id: `src-${++seq}`,
+          name: input.name,
+          kind: input.settings.kind,
+          location:
+            "host" in input.settings
+              ? `${input.settings.kind}://${input.settings.user}@${input.settings.host}:${input.settings.port}`
+              : input.settings.path,
+          createdAt: new Date().toISOString(),
+        };
+        backend.sources.push(added);
+        return added;
+      }
+      case "test_new_source":
+      case "test_source":
+        return { ...backend.serverInfo };
+      case "remove_source": {
+        const { id } = args as { id: string };
+        backend.sources = backend.sources.filter((x) => x.id !== id);
+        return null;
+      }
+      case "list_key_profiles":
+        return [...backend.keys];
+      case "create_key_profile": {
+        const { name } = args as { name: string };
+        const key: KeyProfileView = {
+          id: `kp-${++seq}`,
+          name,
+          keyId: "a1b2c3d4",
+          createdAt: new Date().toISOString(),
+          exported: false,
+        };
+        backend.keys.push(key);
+        return key;
+      }
+      case "export_recovery_kit": {
+        const { id, path } = args as { id: string; path: string | null };
+        backend.keys = backend.keys.map((k) => (k.id === id ? { ...k, exported: true } : k));
+        return path ?? "/home/ada/DBackup recovery kit.txt";
+      }
+      case "preview_schedule": {
+        const { schedule } = args as { schedule: Schedule };
+        if (schedule.kind === "cron" && schedule.expression.split(/\s+/).length !== 5)
+          throw { code: "invalid_input", message: "not a cron expression; use five fields", field: "schedule" };
+        return { summary: `${schedule.kind} schedule`, nextRuns: [new Date(Date.now() + 3600e3).toISOString()] };
+      }
+      case "create_job":
+      case "update_job": {
+        const { input, id } = args as { input: JobInput; id?: string };
+        const saved = job({
+          id: id ?? `job-${++seq}`,
+          name: input.name,
+          sourceId: input.sourceId,
+          schedule: input.schedule,
+          keyProfileId: input.keyProfileId,
+        });
+        backend.jobs = [...backend.jobs.filter((j) => j.id !== saved.id), saved];
+        return saved;
+      }
+      case "remove_job": {
+        const { id } = args as { id: string };
+        backend.jobs = backend.jobs.filter((j) => j.id !== id);
+        return null;
+      }
+      case "get_settings":
+        return { ...backend.settings };
+      case "save_settings": {
+        backend.settings = { ...(args as { settings: AppSettings }).settings };
+        return { ...backend.settings };
+      }
+      case "list_operations":
+        return [...backend.operations];
+      case "start_verify":
+      case "start_download":
+      case "start_restore": {
+        const { destinationId, object } = args as { destinationId: string; object: string };
+        const op: OperationView = {
+          id: `op-${++seq}`,
+          kind: cmd === "start_verify" ? "verify" : cmd === "start_download" ? "download" : "restore",
+          destinationId,
+          object,
+          state: "running",
+          progress: { phase: "transferring", bytesIn: 1000, bytesOut: 1000, total: null, rate: 0, etaSeconds: null },
+          summary: null,
+          warnings: [],
+          error: null,
+        };
+        backend.operations.push(op);
+        return op.id;
+      }
+      case "cancel_operation":
+      case "dismiss_operation": {
+        const { id } = args as { id: string };
+        backend.operations = backend.operations.filter((o) => o.id !== id);
+        return null;
+      }
+      case "delete_backup": {
+        const { object } = args as { object: string };
+        backend.backups = backend.backups.filter((b) => b.object !== object);
         return null;
       }
       default:

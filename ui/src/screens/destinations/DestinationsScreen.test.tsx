@@ -250,7 +250,7 @@ describe("Destinations screen", () => {
     expect(within(confirm).getByRole("button", { name: "Cancel" })).toHaveFocus();
     expect(callsOf(backend, "remove_destination")).toHaveLength(0);
 
-    await user.click(within(confirm).getByTestId("confirm-remove"));
+    await user.click(within(confirm).getByTestId("confirm-action"));
     await waitFor(() => expect(screen.getAllByTestId("destination-row")).toHaveLength(1));
     expect(callsOf(backend, "remove_destination")).toEqual([
       { cmd: "remove_destination", args: { id: "b" } },

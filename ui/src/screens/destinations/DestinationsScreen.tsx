@@ -18,6 +18,7 @@ import type { Overview } from "../../lib/useOverview";
 import { AddDestinationDialog } from "./AddDestinationDialog";
 import { DestinationsTable } from "./DestinationsTable";
 import { RemoveDestinationDialog } from "./RemoveDestinationDialog";
+import { TestDestinationDialog } from "./TestDestinationDialog";
 
 export const EMPTY_HEADING = "No destinations yet - add one";
 
@@ -32,6 +33,7 @@ export function DestinationsScreen({ overview }: { overview: Overview }) {
   const { overview: data, error, loading, reload } = overview;
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<DestinationView | null>(null);
+  const [testing, setTesting] = useState<DestinationView | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [highlightId, setHighlightId] = useState<string | null>(null);
   const noticeSeq = useRef(0);
@@ -102,6 +104,7 @@ export function DestinationsScreen({ overview }: { overview: Overview }) {
         destinations={destinations}
         highlightId={highlightId}
         onRemove={setRemoving}
+        onTest={setTesting}
       />
     );
   }
@@ -179,6 +182,9 @@ export function DestinationsScreen({ overview }: { overview: Overview }) {
             void reload();
           }}
         />
+      )}
+      {testing && (
+        <TestDestinationDialog destination={testing} onClose={() => setTesting(null)} />
       )}
       {removing && (
         <RemoveDestinationDialog

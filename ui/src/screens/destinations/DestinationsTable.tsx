@@ -1,4 +1,4 @@
-import { Cloud, Folder, Trash2 } from "lucide-react";
+import { Cloud, Folder, PlugZap, Trash2 } from "lucide-react";
 import type { DestinationKind, DestinationView } from "../../bindings";
 import { relativeTime } from "../../lib/format";
 
@@ -18,9 +18,15 @@ type DestinationsTableProps = {
   destinations: DestinationView[];
   highlightId?: string | null;
   onRemove: (destination: DestinationView) => void;
+  onTest: (destination: DestinationView) => void;
 };
 
-export function DestinationsTable({ destinations, highlightId, onRemove }: DestinationsTableProps) {
+export function DestinationsTable({
+  destinations,
+  highlightId,
+  onRemove,
+  onTest,
+}: DestinationsTableProps) {
   return (
     <div className="table-card">
       <table className="table" data-testid="destinations-table">
@@ -36,7 +42,7 @@ export function DestinationsTable({ destinations, highlightId, onRemove }: Desti
             <th scope="col" className="col-created">
               Created
             </th>
-            <th scope="col" className="col-actions">
+            <th scope="col" className="col-actions--wide">
               <span className="visually-hidden">Actions</span>
             </th>
           </tr>
@@ -71,7 +77,16 @@ export function DestinationsTable({ destinations, highlightId, onRemove }: Desti
                   {relativeTime(d.createdAt)}
                 </time>
               </td>
-              <td className="col-actions">
+              <td className="col-actions--wide">
+                <button
+                  type="button"
+                  className="button button--small"
+                  onClick={() => onTest(d)}
+                  data-testid="test-destination"
+                >
+                  <PlugZap size={13} aria-hidden />
+                  Test
+                </button>
                 <button
                   type="button"
                   className="icon-button icon-button--danger"

@@ -1,7 +1,15 @@
-import { useId, useState } from "react";
-import { Eye, EyeOff, Info, LockKeyhole } from "lucide-react";
+import { useId } from "react";
+import { Info, LockKeyhole } from "lucide-react";
 import type { R2Jurisdiction, S3Provider, SseMode } from "../../bindings";
-import { FieldError, FieldLabel, FormSection, TextField, Toggle, describedBy } from "../../components/Form";
+import {
+  FieldError,
+  FieldLabel,
+  FormSection,
+  SecretField,
+  TextField,
+  Toggle,
+  describedBy,
+} from "../../components/Form";
 import {
   AWS_REGIONS,
   CUSTOM_DEFAULT_REGION,
@@ -42,7 +50,6 @@ export function S3DestinationFields({
 }: S3DestinationFieldsProps) {
   const base = useId();
   const id = (part: string) => `${base}-${part}`;
-  const [revealSecret, setRevealSecret] = useState(false);
   const aws = provider === "aws";
   const r2 = provider === "r2";
   const custom = provider === "custom";
@@ -219,7 +226,7 @@ export function S3DestinationFields({
             name="accessKeyId"
             testId="s3-access-key-id"
           />
-          <TextField
+          <SecretField
             id={id("secret")}
             label="Secret Access Key"
             value={values.secretAccessKey}
@@ -227,26 +234,11 @@ export function S3DestinationFields({
             error={errors.secretAccessKey}
             describedByIds={[id("keyring-note")]}
             inputRef={fieldRef("secretAccessKey")}
-            mono
-            type={revealSecret ? "text" : "password"}
             placeholder="••••••••"
             readOnly={busy}
             name="secretAccessKey"
             testId="s3-secret-access-key"
-            adornment={
-              <button
-                type="button"
-                className="icon-button icon-button--small"
-                aria-label="Show secret access key"
-                aria-pressed={revealSecret}
-                aria-controls={id("secret")}
-                title={revealSecret ? "Hide the secret" : "Show the secret"}
-                onClick={() => setRevealSecret((r) => !r)}
-                data-testid="reveal-secret"
-              >
-                {revealSecret ? <EyeOff size={14} aria-hidden /> : <Eye size={14} aria-hidden />}
-              </button>
-            }
+            revealLabel="Show secret access key"
           />
         </div>
         <p id={id("keyring-note")} className="field__hint field__hint--with-icon">

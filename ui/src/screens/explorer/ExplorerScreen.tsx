@@ -1,6 +1,16 @@
 import { useEffect, useState } from "react";
-import { FolderSearch, Lock, LockOpen, RefreshCw } from "lucide-react";
-import { commands, type BackupView, type DestinationView } from "../../bindings";
+import {
+  Download,
+  FolderSearch,
+  Lock,
+  LockOpen,
+  RefreshCw,
+  RotateCcw,
+  ShieldCheck,
+  Trash2,
+} from "lucide-react";
+import { commands, type BackupView, type DestinationView, type OperationView } from "../../bindings";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { Loading } from "../../components/Loading";
 import { EmptyState } from "../../components/EmptyState";
 import { ErrorPanel } from "../../components/ErrorPanel";
@@ -8,6 +18,12 @@ import { PageHeader } from "../../components/PageHeader";
 import { byteSize, localTime, relativeTime } from "../../lib/format";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
 import { useLoad } from "../../lib/useLoad";
+import { DownloadDialog } from "./DownloadDialog";
+import { OperationsPanel } from "./OperationsPanel";
+import { RestoreDialog } from "./RestoreDialog";
+
+/** While something runs, its progress is followed at this pace. */
+const OPERATIONS_POLL_MS = 1000;
 
 /** The backups DBackup knows on a destination: from its own runs, and from rescans. */
 export function ExplorerScreen() {
@@ -20,7 +36,17 @@ export function ExplorerScreen() {
   const [busy, setBusy] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [actionError, setActionError] = useState<IpcFailure | null>(null);
+  const [downloading, setDownloading] = useState<BackupView | null>(null);
+  const [restoring, setRestoring] = useState<BackupView | null>(null);
+  const [deleting, setDeleting] = useState<BackupView | null>(null);
+  const operations = useLoad<OperationView[]>(
+    () => call(() => commands.listOperations()),
+    OPERATIONS_POLL_MS,
+  );
   const reloadBackups = backups.reload;
+  const running = new Set(
+    (operations.data ?? []).filter((o) => o.state === "running").map((o) => o.object),
+  );
 
   useEffect(() => {
     void reloadBackups();
@@ -83,7 +109,7 @@ export function ExplorerScreen() {
           <label className="field">
             <span className="field__label">Destination</span>
             <select
-              className="select"
+              className="input select"
               value={destinationId}
               data-testid="explorer-destination"
               onChange={(e) => setChosen(e.target.value)}
@@ -106,8 +132,11 @@ export function ExplorerScreen() {
             {actionError.message}
           </p>
         )}
+        <OperationsPanel operations={operations.data ?? []} onChange={() => void operations.reload()} />
         {backups.error && !backups.data ? (
           <ErrorPanel title="Backups could not be listed" error={backups.error} />
+        ) : !backups.data ? (
+          <Loading>Loading backups…</Loading>
         ) : list.length === 0 ? (
           <EmptyState icon={FolderSearch} title="No backups known here" testId="empty-explorer">
             Backups appear here after a job runs. For backups made by another computer or before
@@ -115,7 +144,7 @@ export function ExplorerScreen() {
           </EmptyState>
         ) : (
           <div className="table-card">
-            <table className="table" data-testid="backups-table">
+            <table className="table table--backups" data-testid="backups-table">
               <thead>
                 <tr>
                   <th scope="col" className="runs-col-started">
@@ -130,6 +159,9 @@ export function ExplorerScreen() {
                   </th>
                   <th scope="col" className="backups-col-lock">
                     Lock
+                  </th>
+                  <th scope="col" className="backups-col-actions">
+                    <span className="visually-hidden">Actions</span>
                   </th>
                 </tr>
               </thead>
@@ -147,7 +179,7 @@ export function ExplorerScreen() {
                       {b.database && <p className="cell-detail">database {b.database}</p>}
                     </td>
                     <td>{byteSize(b.storedSize)}</td>
-                    <td className="col-actions--wide">
+                    <td className="backups-col-lock">
                       {b.locked && (
                         <span className="badge badge--status badge--locked" data-testid="locked">
                           Locked
@@ -158,15 +190,56 @@ export function ExplorerScreen() {
                           Object Lock until {localTime(b.objectLockUntil)}
                         </p>
                       )}
+                    </td>
+                    <td className="col-actions--wide backups-col-actions">
                       <button
                         type="button"
                         className="button button--small"
+                        data-testid="restore"
+                        disabled={running.has(b.object)}
+                        onClick={() => setRestoring(b)}
+                      >
+                        <RotateCcw size={13} aria-hidden />
+                        Restore
+                      </button>
+                      <button
+                        type="button"
+                        className="icon-button"
+                        aria-label={`Verify ${b.object}`}
+                        title="Verify: download, authenticate every chunk, compare with the manifest"
+                        data-testid="verify"
+                        disabled={running.has(b.object)}
+                        onClick={() =>
+                          void act(b.object, async () => {
+                            await call(() => commands.startVerify(destinationId, b.object));
+                            await operations.reload();
+                            return null;
+                          })
+                        }
+                      >
+                        <ShieldCheck size={15} aria-hidden />
+                      </button>
+                      <button
+                        type="button"
+                        className="icon-button"
+                        aria-label={`Download ${b.object}`}
+                        title="Download"
+                        data-testid="download"
+                        disabled={running.has(b.object)}
+                        onClick={() => setDownloading(b)}
+                      >
+                        <Download size={15} aria-hidden />
+                      </button>
+                      <button
+                        type="button"
+                        className="icon-button"
+                        aria-label={`${b.locked ? "Unlock" : "Lock"} ${b.object}`}
                         data-testid={b.locked ? "unlock" : "lock"}
                         disabled={busy !== null}
                         title={
                           b.locked
-                            ? "Let retention judge this backup again"
-                            : "Keep this backup: retention will never delete it"
+                            ? "Unlock: let retention judge this backup again"
+                            : "Lock: retention will never delete this backup"
                         }
                         onClick={() =>
                           void act(b.object, async () => {
@@ -177,8 +250,18 @@ export function ExplorerScreen() {
                           })
                         }
                       >
-                        {b.locked ? <LockOpen size={13} aria-hidden /> : <Lock size={13} aria-hidden />}
-                        {b.locked ? "Unlock" : "Lock"}
+                        {b.locked ? <LockOpen size={15} aria-hidden /> : <Lock size={15} aria-hidden />}
+                      </button>
+                      <button
+                        type="button"
+                        className="icon-button icon-button--danger"
+                        aria-label={`Delete ${b.object}`}
+                        title={b.locked ? "Locked backups cannot be deleted; unlock it first" : "Delete"}
+                        data-testid="delete-backup"
+                        disabled={b.locked || running.has(b.object)}
+                        onClick={() => setDeleting(b)}
+                      >
+                        <Trash2 size={15} aria-hidden />
                       </button>
                     </td>
                   </tr>
@@ -199,6 +282,46 @@ export function ExplorerScreen() {
         actions={rescan}
       />
       <div className="page__content page__content--stack">{content}</div>
+      {downloading && (
+        <DownloadDialog
+          backup={downloading}
+          onClose={() => setDownloading(null)}
+          onStarted={() => {
+            setDownloading(null);
+            void operations.reload();
+          }}
+        />
+      )}
+      {restoring && (
+        <RestoreDialog
+          backup={restoring}
+          onClose={() => setRestoring(null)}
+          onStarted={() => {
+            setRestoring(null);
+            void operations.reload();
+          }}
+        />
+      )}
+      {deleting && (
+        <ConfirmDialog
+          title="Delete this backup?"
+          description={
+            <>
+              <code className="inline-path">{deleting.object}</code> and its manifest are deleted
+              from the destination. This cannot be undone.
+            </>
+          }
+          confirmLabel="Delete backup"
+          busyLabel="Deleting…"
+          action={() => call(() => commands.deleteBackup(deleting.destinationId, deleting.object))}
+          onClose={() => setDeleting(null)}
+          onDone={() => {
+            setDeleting(null);
+            void backups.reload();
+          }}
+          testId="delete-backup-dialog"
+        />
+      )}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useState } from "react";
-import { CalendarClock, ListChecks, Pause, Play, Square } from "lucide-react";
+import { CalendarClock, ListChecks, Pause, Pencil, Play, Plus, Square, Trash2 } from "lucide-react";
 import { commands, type JobView, type RunningJob, type SchedulesView } from "../../bindings";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { Loading } from "../../components/Loading";
 import { EmptyState } from "../../components/EmptyState";
 import { ErrorPanel } from "../../components/ErrorPanel";
@@ -10,6 +11,7 @@ import { asFailure, call, type IpcFailure } from "../../lib/ipc";
 import { useLoad } from "../../lib/useLoad";
 import { ProgressLine } from "../runs/ProgressLine";
 import { StatusBadge } from "../runs/StatusBadge";
+import { JobDialog } from "./JobDialog";
 import { RetentionPreviewDialog } from "./RetentionPreviewDialog";
 
 /** Jobs start, finish and change schedules on their own: refresh while shown. */
@@ -29,6 +31,8 @@ async function loadJobs(): Promise<State> {
 export function JobsScreen() {
   const loaded = useLoad(loadJobs, REFRESH_MS);
   const [previewing, setPreviewing] = useState<JobView | null>(null);
+  const [editing, setEditing] = useState<JobView | "new" | null>(null);
+  const [removing, setRemoving] = useState<JobView | null>(null);
   const [actionError, setActionError] = useState<IpcFailure | null>(null);
   const data = loaded.data;
 
@@ -43,16 +47,30 @@ export function JobsScreen() {
   }
 
   const allPaused = data?.schedules.allPaused ?? false;
-  const actions = data && data.jobs.length > 0 && (
+  const newJob = (
     <button
       type="button"
-      className="button"
-      data-testid="pause-all"
-      onClick={() => void act(() => call(() => commands.setAllPaused(!allPaused)))}
+      className="button button--primary"
+      data-testid="new-job"
+      onClick={() => setEditing("new")}
     >
-      {allPaused ? <Play size={15} aria-hidden /> : <Pause size={15} aria-hidden />}
-      {allPaused ? "Resume all schedules" : "Pause all schedules"}
+      <Plus size={15} aria-hidden />
+      New job
     </button>
+  );
+  const actions = data && data.jobs.length > 0 && (
+    <>
+      <button
+        type="button"
+        className="button"
+        data-testid="pause-all"
+        onClick={() => void act(() => call(() => commands.setAllPaused(!allPaused)))}
+      >
+        {allPaused ? <Play size={15} aria-hidden /> : <Pause size={15} aria-hidden />}
+        {allPaused ? "Resume all schedules" : "Pause all schedules"}
+      </button>
+      {newJob}
+    </>
   );
 
   let content: React.ReactNode;
@@ -74,11 +92,7 @@ export function JobsScreen() {
         icon={CalendarClock}
         title="No jobs yet"
         testId="empty-jobs"
-        note={
-          <>
-            For now, create one with <code>dbackup job create</code>; the job form comes next.
-          </>
-        }
+        action={newJob}
       >
         A job backs up one source to one or more destinations on a schedule, compressed and
         encrypted, and keeps the backups its retention asks for.
@@ -213,6 +227,27 @@ export function JobsScreen() {
                       >
                         <ListChecks size={15} aria-hidden />
                       </button>
+                      <button
+                        type="button"
+                        className="icon-button"
+                        aria-label={`Edit ${job.name}`}
+                        title="Edit job"
+                        data-testid="edit-job"
+                        onClick={() => setEditing(job)}
+                      >
+                        <Pencil size={15} aria-hidden />
+                      </button>
+                      <button
+                        type="button"
+                        className="icon-button icon-button--danger"
+                        aria-label={`Delete ${job.name}`}
+                        title="Delete job"
+                        data-testid="delete-job"
+                        disabled={running}
+                        onClick={() => setRemoving(job)}
+                      >
+                        <Trash2 size={15} aria-hidden />
+                      </button>
                     </td>
                   </tr>
                 );
@@ -230,6 +265,31 @@ export function JobsScreen() {
       <div className="page__content page__content--stack">{content}</div>
       {previewing && (
         <RetentionPreviewDialog job={previewing} onClose={() => setPreviewing(null)} />
+      )}
+      {editing && (
+        <JobDialog
+          job={editing === "new" ? undefined : editing}
+          onClose={() => setEditing(null)}
+          onSaved={() => {
+            setEditing(null);
+            void loaded.reload();
+          }}
+        />
+      )}
+      {removing && (
+        <ConfirmDialog
+          title={`Delete “${removing.name}”?`}
+          description="The job and its schedule are deleted. Its backups stay where they are stored: browse, restore or delete them in the Storage Explorer."
+          confirmLabel="Delete job"
+          busyLabel="Deleting…"
+          action={() => call(() => commands.removeJob(removing.id))}
+          onClose={() => setRemoving(null)}
+          onDone={() => {
+            setRemoving(null);
+            void loaded.reload();
+          }}
+          testId="delete-job-dialog"
+        />
       )}
     </div>
   );

@@ -2,7 +2,14 @@ import type { Progress } from "../../bindings";
 import { byteSize, duration } from "../../lib/format";
 
 /** Live progress of a running job: a bar when the size is known, bytes, rate and ETA. */
-export function ProgressLine({ progress }: { progress: Progress }) {
+export function ProgressLine({
+  progress,
+  verb = "Backing up",
+}: {
+  progress: Progress;
+  /** What the work is called while it transfers, e.g. "Verifying". */
+  verb?: string;
+}) {
   const percent =
     progress.total && progress.total > 0
       ? Math.min(100, Math.round((progress.bytesIn / progress.total) * 100))
@@ -14,7 +21,7 @@ export function ProgressLine({ progress }: { progress: Progress }) {
         ? "Finishing"
         : progress.phase === "done"
           ? "Done"
-          : "Backing up";
+          : verb;
   return (
     <div className="progress" data-testid="run-progress">
       <div

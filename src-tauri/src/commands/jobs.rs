@@ -1,0 +1,99 @@
+//! Jobs and encryption keys from the window: create, edit, delete, schedule preview,
+//! key profiles and their recovery kits.
+
+use std::path::PathBuf;
+
+use dbackup_engine::jobs::{JobInput, JobView, SchedulePreview};
+use dbackup_engine::keys::KeyProfileView;
+use dbackup_engine::schedule::Schedule;
+
+use super::{blocking, Shared};
+use crate::IpcError;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_job(engine: Shared<'_>, input: JobInput) -> Result<JobView, IpcError> {
+    blocking(&engine, move |e| {
+        e.create_job(input, jiff::Timestamp::now())
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_job(
+    engine: Shared<'_>,
+    id: String,
+    input: JobInput,
+) -> Result<JobView, IpcError> {
+    blocking(&engine, move |e| {
+        e.update_job(&id, input, jiff::Timestamp::now())
+    })
+    .await
+}
+
+/// Deletes the job; its stored backups stay where they are.
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_job(engine: Shared<'_>, id: String) -> Result<(), IpcError> {
+    blocking(&engine, move |e| e.remove_job(&id)).await
+}
+
+/// The schedule in words and its next run times, for the form.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_schedule(
+    engine: Shared<'_>,
+    schedule: Schedule,
+) -> Result<SchedulePreview, IpcError> {
+    blocking(&engine, move |e| {
+        e.schedule_preview(&schedule, jiff::Timestamp::now())
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_key_profiles(engine: Shared<'_>) -> Result<Vec<KeyProfileView>, IpcError> {
+    blocking(&engine, |e| e.list_key_profiles()).await
+}
+
+/// A new random key, kept in the OS keyring.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_key_profile(
+    engine: Shared<'_>,
+    name: String,
+) -> Result<KeyProfileView, IpcError> {
+    blocking(&engine, move |e| {
+        e.create_key_profile(&name, jiff::Timestamp::now())
+    })
+    .await
+}
+
+/// Writes the recovery kit to a new private file (the key itself never crosses IPC) and
+/// returns where. Without `path`, a new file in the home folder.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_recovery_kit(
+    engine: Shared<'_>,
+    id: String,
+    path: Option<String>,
+) -> Result<String, IpcError> {
+    blocking(&engine, move |e| {
+        e.save_recovery_kit(&id, path.map(PathBuf::from), jiff::Timestamp::now())
+            .map(|p| p.display().to_string())
+    })
+    .await
+}
+
+/// One line for all jobs (running, needing attention, next run), as the tray shows it.
+#[tauri::command]
+#[specta::specta]
+pub async fn status_summary(
+    engine: Shared<'_>,
+    jobs: tauri::State<'_, std::sync::Arc<dbackup_engine::scheduler::Scheduler>>,
+) -> Result<dbackup_engine::status::StatusSummary, IpcError> {
+    let running = jobs.running_progress();
+    blocking(&engine, move |e| e.status(&running, jiff::Timestamp::now())).await
+}

@@ -1,0 +1,40 @@
+//! Sources from the window: add (with a test before saving), test, remove.
+
+use dbackup_engine::sources::ServerInfo;
+use dbackup_engine::sources::SourceInput;
+use dbackup_engine::SourceView;
+
+use super::{blocking, Shared};
+use crate::IpcError;
+
+/// Saves a source; its password goes to the OS keyring and never comes back over IPC.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_source(engine: Shared<'_>, input: SourceInput) -> Result<SourceView, IpcError> {
+    blocking(&engine, move |e| {
+        e.add_source(input.into(), jiff::Timestamp::now())
+    })
+    .await
+}
+
+/// "Test connection" on the form, before anything is saved.
+#[tauri::command]
+#[specta::specta]
+pub async fn test_new_source(
+    engine: Shared<'_>,
+    input: SourceInput,
+) -> Result<ServerInfo, IpcError> {
+    blocking(&engine, move |e| e.check_new_source(input.into())).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn test_source(engine: Shared<'_>, id: String) -> Result<ServerInfo, IpcError> {
+    blocking(&engine, move |e| e.test_source(&id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_source(engine: Shared<'_>, id: String) -> Result<(), IpcError> {
+    blocking(&engine, move |e| e.remove_source(&id)).await
+}
