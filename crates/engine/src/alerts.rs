@@ -112,7 +112,8 @@ fn failure_body(run: &RunView) -> String {
     lines.join("\n")
 }
 
-fn human_size(bytes: u64) -> String {
+/// Decimal units, as file managers show sizes: "1.5 MB".
+pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut value = bytes as f64;
     let mut unit = 0;

@@ -13,6 +13,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::alerts::human_size;
 use crate::restore::{restore_to_file, verify, SharedKeys};
 use crate::source_run::{restore_to_source, FailureView, RestoreInto};
 use crate::transfer::progress::{Phase, Progress, ProgressReporter};
@@ -177,7 +178,7 @@ impl Operations {
                 let mut summary = format!(
                     "Every chunk of {} is authentic ({} of data)",
                     report.object,
-                    human(report.plain_size)
+                    human_size(report.plain_size)
                 );
                 if report.manifest_checked {
                     summary.push_str(", and it matches its manifest");
@@ -220,7 +221,7 @@ impl Operations {
                             "Saved the data of {} to {} ({})",
                             report.object,
                             target.display(),
-                            human(report.plain_size)
+                            human_size(report.plain_size)
                         ),
                         report.warnings,
                     ))
@@ -231,7 +232,7 @@ impl Operations {
                             "Saved {} as stored (encrypted) to {} ({})",
                             key,
                             target.display(),
-                            human(size)
+                            human_size(size)
                         ),
                         Vec::new(),
                     ))
@@ -445,21 +446,6 @@ async fn download_raw(
         let _ = std::fs::remove_file(&temp);
     }
     result
-}
-
-fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 #[cfg(test)]

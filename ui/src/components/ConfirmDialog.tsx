@@ -1,7 +1,8 @@
 import { useRef, useState, type ReactNode } from "react";
-import { CircleAlert, LoaderCircle } from "lucide-react";
+import { LoaderCircle } from "lucide-react";
 import { Dialog } from "./Dialog";
 import { asFailure, type IpcFailure } from "../lib/ipc";
+import { FormError } from "./FormError";
 
 type ConfirmDialogProps = {
   title: ReactNode;
@@ -60,17 +61,7 @@ export function ConfirmDialog({
       testId={testId}
     >
       {children}
-      {error && (
-        <div className="form-error" role="alert" data-testid="confirm-error">
-          <CircleAlert size={15} aria-hidden />
-          <div>
-            <p>{error.message}</p>
-            <p className="form-error__code">
-              Error code <code>{error.code}</code>
-            </p>
-          </div>
-        </div>
-      )}
+      <FormError error={error} testId="confirm-error" />
       <div className="dialog__actions">
         <button ref={cancelRef} type="button" className="button" onClick={onClose} disabled={working}>
           Cancel

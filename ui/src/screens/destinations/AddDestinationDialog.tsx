@@ -1,5 +1,5 @@
 import { useId, useRef, useState, type FormEvent } from "react";
-import { CircleAlert, LoaderCircle } from "lucide-react";
+import { LoaderCircle } from "lucide-react";
 import { commands, type DestinationView, type S3Provider } from "../../bindings";
 import { Dialog } from "../../components/Dialog";
 import { TextField } from "../../components/Form";
@@ -22,6 +22,7 @@ import {
 } from "../../lib/validation";
 import { KindPicker, type KindOptionId } from "./KindPicker";
 import { S3DestinationFields } from "./S3DestinationFields";
+import { FormError } from "../../components/FormError";
 
 type AddDestinationDialogProps = {
   onClose: () => void;
@@ -230,17 +231,7 @@ export function AddDestinationDialog({ onClose, onAdded }: AddDestinationDialogP
         </div>
 
         <div className="form__footer">
-          {formError && (
-            <div className="form-error" role="alert" data-testid="form-error">
-              <CircleAlert size={15} aria-hidden />
-              <div>
-                <p>{formError.message}</p>
-                <p className="form-error__code">
-                  Error code <code>{formError.code}</code>
-                </p>
-              </div>
-            </div>
-          )}
+          <FormError error={formError} />
 
           <div className="dialog__actions">
             <button type="button" className="button" onClick={onClose} disabled={submitting}>

@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from "react";
-import { CircleAlert, LoaderCircle } from "lucide-react";
+import { LoaderCircle } from "lucide-react";
 import { commands, type BackupView } from "../../bindings";
 import { Dialog } from "../../components/Dialog";
 import { TextField } from "../../components/Form";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
 import { isAbsolutePath } from "../../lib/validation";
+import { FormError } from "../../components/FormError";
 
 /** The file name a download suggests: the backup's, without the .dbk of the stored form. */
 function suggestedName(object: string, decrypt: boolean): string {
@@ -90,12 +91,7 @@ export function DownloadDialog({
           readOnly={starting}
           testId="download-path"
         />
-        {error && (
-          <div className="form-error" role="alert">
-            <CircleAlert size={15} aria-hidden />
-            <p>{error.message}</p>
-          </div>
-        )}
+        <FormError error={error} />
         <div className="dialog__actions">
           <button type="button" className="button" onClick={onClose} disabled={starting}>
             Cancel

@@ -1,11 +1,12 @@
 import { useState, type FormEvent } from "react";
-import { CircleAlert, LoaderCircle, TriangleAlert } from "lucide-react";
+import { LoaderCircle, TriangleAlert } from "lucide-react";
 import { commands, type BackupView, type SourceView } from "../../bindings";
 import { Dialog } from "../../components/Dialog";
 import { SelectField, TextField, Toggle } from "../../components/Form";
 import { Loading } from "../../components/Loading";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
 import { useLoad } from "../../lib/useLoad";
+import { FormError } from "../../components/FormError";
 
 /** Restores a backup into a saved source: a database server, an SQLite file or a folder. */
 export function RestoreDialog({
@@ -127,12 +128,7 @@ export function RestoreDialog({
               may be lost.
             </p>
           )}
-          {error && (
-            <div className="form-error" role="alert" data-testid="restore-error">
-              <CircleAlert size={15} aria-hidden />
-              <p>{error.message}</p>
-            </div>
-          )}
+          <FormError error={error} testId="restore-error" />
           <div className="dialog__actions">
             <button type="button" className="button" onClick={onClose} disabled={starting}>
               Cancel

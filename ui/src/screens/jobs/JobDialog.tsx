@@ -1,5 +1,5 @@
 import { useId, useRef, useState, type FormEvent } from "react";
-import { CircleAlert, LoaderCircle } from "lucide-react";
+import { LoaderCircle } from "lucide-react";
 import { commands, type JobView, type KeyProfileView } from "../../bindings";
 import { Dialog } from "../../components/Dialog";
 import { FormSection, SelectField, TextField, Toggle } from "../../components/Form";
@@ -22,6 +22,7 @@ import { EncryptionFields } from "./EncryptionFields";
 import { RecoveryKitDialog } from "./RecoveryKitDialog";
 import { ScheduleFields } from "./ScheduleFields";
 import { TargetFields } from "./TargetFields";
+import { FormError } from "../../components/FormError";
 
 async function loadChoices() {
   const [sources, destinations, keys, settings] = await Promise.all([
@@ -281,17 +282,7 @@ function JobForm({
         </div>
 
         <div className="form__footer">
-          {formError && (
-            <div className="form-error" role="alert" data-testid="form-error">
-              <CircleAlert size={15} aria-hidden />
-              <div>
-                <p>{formError.message}</p>
-                <p className="form-error__code">
-                  Error code <code>{formError.code}</code>
-                </p>
-              </div>
-            </div>
-          )}
+          <FormError error={formError} />
           <div className="dialog__actions">
             <button type="button" className="button" onClick={onClose} disabled={saving}>
               Cancel

@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from "react";
-import { CircleAlert, CircleCheck, LoaderCircle } from "lucide-react";
+import { CircleCheck, LoaderCircle } from "lucide-react";
 import { commands, type KeyProfileView } from "../../bindings";
 import { Dialog } from "../../components/Dialog";
 import { TextField } from "../../components/Form";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
+import { FormError } from "../../components/FormError";
 
 /**
  * Writes a key's recovery kit to a file the user chooses (the key never crosses into the
@@ -72,12 +73,7 @@ export function RecoveryKitDialog({
             readOnly={saving}
             testId="kit-path"
           />
-          {error && (
-            <div className="form-error" role="alert" data-testid="kit-error">
-              <CircleAlert size={15} aria-hidden />
-              <p>{error.message}</p>
-            </div>
-          )}
+          <FormError error={error} testId="kit-error" />
           <div className="dialog__actions">
             <button type="button" className="button" onClick={() => onClose(false)} disabled={saving}>
               Later

@@ -1,5 +1,5 @@
 import { useId, useRef, useState, type FormEvent } from "react";
-import { CircleAlert, Database, FileBox, Folder, LoaderCircle, PlugZap, Server } from "lucide-react";
+import { Database, FileBox, Folder, LoaderCircle, PlugZap, Server } from "lucide-react";
 import { commands, type ServerInfo, type SourceKind, type SourceView } from "../../bindings";
 import { Dialog } from "../../components/Dialog";
 import { FormSection, SecretField, SelectField, TextField } from "../../components/Form";
@@ -18,6 +18,7 @@ import {
 } from "../../lib/sources";
 import { NAME_MAX } from "../../lib/validation";
 import { SourceCheckResult } from "./SourceCheckResult";
+import { FormError } from "../../components/FormError";
 
 const KINDS: TileOption<SourceKind>[] = [
   { id: "postgres", label: "PostgreSQL", detail: "pg_dump, one server", icon: Database },
@@ -323,17 +324,7 @@ export function AddSourceDialog({ onClose, onAdded }: Props) {
 
         <div className="form__footer">
           {check && <SourceCheckResult info={check.info} error={check.error} />}
-          {formError && (
-            <div className="form-error" role="alert" data-testid="form-error">
-              <CircleAlert size={15} aria-hidden />
-              <div>
-                <p>{formError.message}</p>
-                <p className="form-error__code">
-                  Error code <code>{formError.code}</code>
-                </p>
-              </div>
-            </div>
-          )}
+          <FormError error={formError} />
           <div className="dialog__actions">
             <button
               type="button"
