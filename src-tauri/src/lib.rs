@@ -51,6 +51,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::jobs::create_key_profile,
         commands::jobs::export_recovery_kit,
         commands::jobs::status_summary,
+        commands::jobs::import_key_profile,
         commands::explorer::list_operations,
         commands::explorer::start_verify,
         commands::explorer::start_download,

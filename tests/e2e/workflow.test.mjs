@@ -375,6 +375,15 @@ describe("a new user's path through the window", { timeout: 420_000, skip: !have
           10_000,
           `${section} kept loading`,
         );
+        if (section === "dashboard") {
+          // A line per destination that holds backups.
+          await waitUntil(
+            driver,
+            async () => (await driver.findElements(By.css('[data-testid="storage-chart"] path'))).length > 0,
+            10_000,
+            "the dashboard's storage chart was not drawn",
+          );
+        }
         await screenshot(driver, `${theme}-${section}`);
       }
     }

@@ -296,6 +296,17 @@ async statusSummary() : Promise<Result<StatusSummary, IpcError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Imports a key from a recovery kit file, so backups it made can be read here.
+ */
+async importKeyProfile(name: string, path: string) : Promise<Result<KeyProfileView, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("import_key_profile", { name, path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async listOperations() : Promise<Result<OperationView[], IpcError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_operations") };

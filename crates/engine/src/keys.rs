@@ -169,6 +169,19 @@ impl Engine {
         })
     }
 
+    /// Imports the key of a recovery kit file (or a file with the key as 64 hex characters).
+    pub fn import_key_profile_file(
+        &self,
+        name: &str,
+        path: &std::path::Path,
+        now: Timestamp,
+    ) -> Result<KeyProfileView, EngineError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            EngineError::invalid("path", format!("cannot read {}: {e}", path.display()))
+        })?;
+        self.import_key_profile(name, &text, now)
+    }
+
     fn add_key_profile(
         &self,
         name: &str,

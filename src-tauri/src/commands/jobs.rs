@@ -97,3 +97,17 @@ pub async fn status_summary(
     let running = jobs.running_progress();
     blocking(&engine, move |e| e.status(&running, jiff::Timestamp::now())).await
 }
+
+/// Imports a key from a recovery kit file, so backups it made can be read here.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_key_profile(
+    engine: Shared<'_>,
+    name: String,
+    path: String,
+) -> Result<KeyProfileView, IpcError> {
+    blocking(&engine, move |e| {
+        e.import_key_profile_file(&name, std::path::Path::new(&path), jiff::Timestamp::now())
+    })
+    .await
+}

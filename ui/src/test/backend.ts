@@ -245,6 +245,12 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
         backend.keys.push(key);
         return key;
       }
+      case "import_key_profile": {
+        const { name } = args as { name: string; path: string };
+        const key: KeyProfileView = { id: `kp-${++seq}`, name, keyId: "feedf00d", createdAt: new Date().toISOString(), exported: true };
+        backend.keys.push(key);
+        return key;
+      }
       case "export_recovery_kit": {
         const { id, path } = args as { id: string; path: string | null };
         backend.keys = backend.keys.map((k) => (k.id === id ? { ...k, exported: true } : k));

@@ -67,13 +67,37 @@ describe("Storage Explorer", () => {
     const user = userEvent.setup();
     render(<ExplorerScreen />);
     const rows = await screen.findAllByTestId("backup-row");
-    expect(within(rows[0]!).getByTestId("delete-backup")).toBeDisabled();
-    await user.click(within(rows[1]!).getByTestId("delete-backup"));
+    const row = (object: string) => rows.find((r) => r.dataset.object === object)!;
+    expect(within(row("orders/keep.dbk")).getByTestId("delete-backup")).toBeDisabled();
+    await user.click(within(row("orders/old.dbk")).getByTestId("delete-backup"));
     const confirm = await screen.findByRole("alertdialog", { name: "Delete this backup?" });
     await user.click(within(confirm).getByTestId("confirm-action"));
     await waitFor(() => expect(screen.getAllByTestId("backup-row")).toHaveLength(1));
     expect(callsOf(backend, "delete_backup")).toEqual([
       { cmd: "delete_backup", args: { destinationId: "d1", object: "orders/old.dbk" } },
     ]);
+  });
+
+  it("filters by any word and sorts by a column", async () => {
+    const backend = installBackend([destination({ id: "d1" })]);
+    backend.backups = [
+      { ...backup("orders/small.dbk"), storedSize: 10, createdAt: "2026-11-01T00:00:00Z" },
+      { ...backup("orders/big.dbk"), storedSize: 5000, createdAt: "2026-11-02T00:00:00Z" },
+      { ...backup("files/docs.dbk"), jobName: "files", database: null, storedSize: 100, createdAt: "2026-11-03T00:00:00Z" },
+    ];
+    const user = userEvent.setup();
+    render(<ExplorerScreen />);
+    const objects = () => screen.getAllByTestId("backup-row").map((r) => r.dataset.object);
+    await screen.findAllByTestId("backup-row");
+    expect(objects()).toEqual(["files/docs.dbk", "orders/big.dbk", "orders/small.dbk"]);
+    await user.click(screen.getByTestId("sort-storedSize"));
+    expect(objects()).toEqual(["orders/big.dbk", "files/docs.dbk", "orders/small.dbk"]);
+    await user.click(screen.getByTestId("sort-storedSize"));
+    expect(objects()).toEqual(["orders/small.dbk", "files/docs.dbk", "orders/big.dbk"]);
+    await user.type(screen.getByTestId("explorer-search"), "orders big");
+    expect(objects()).toEqual(["orders/big.dbk"]);
+    await user.clear(screen.getByTestId("explorer-search"));
+    await user.type(screen.getByTestId("explorer-search"), "nothing");
+    expect(screen.getByTestId("no-matches")).toBeInTheDocument();
   });
 });

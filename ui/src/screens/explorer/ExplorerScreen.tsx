@@ -18,7 +18,9 @@ import { PageHeader } from "../../components/PageHeader";
 import { byteSize, localTime, relativeTime } from "../../lib/format";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
 import { useLoad } from "../../lib/useLoad";
+import { visibleBackups, type Sort } from "./backupList";
 import { DownloadDialog } from "./DownloadDialog";
+import { SortHeader } from "./SortHeader";
 import { OperationsPanel } from "./OperationsPanel";
 import { RestoreDialog } from "./RestoreDialog";
 
@@ -39,6 +41,8 @@ export function ExplorerScreen() {
   const [downloading, setDownloading] = useState<BackupView | null>(null);
   const [restoring, setRestoring] = useState<BackupView | null>(null);
   const [deleting, setDeleting] = useState<BackupView | null>(null);
+  const [query, setQuery] = useState("");
+  const [sort, setSort] = useState<Sort>({ key: "createdAt", descending: true });
   const operations = useLoad<OperationView[]>(
     () => call(() => commands.listOperations()),
     OPERATIONS_POLL_MS,
@@ -102,7 +106,8 @@ export function ExplorerScreen() {
       </EmptyState>
     );
   } else {
-    const list = backups.data ?? [];
+    const all = backups.data ?? [];
+    const list = visibleBackups(all, query, sort);
     content = (
       <>
         <div className="field-row">
@@ -121,6 +126,17 @@ export function ExplorerScreen() {
               ))}
             </select>
           </label>
+          <label className="field">
+            <span className="field__label">Search</span>
+            <input
+              type="search"
+              className="input"
+              placeholder="Job, database or file name"
+              value={query}
+              onChange={(e) => setQuery(e.target.value)}
+              data-testid="explorer-search"
+            />
+          </label>
         </div>
         {message && (
           <p className="banner" role="status">
@@ -137,6 +153,10 @@ export function ExplorerScreen() {
           <ErrorPanel title="Backups could not be listed" error={backups.error} />
         ) : !backups.data ? (
           <Loading>Loading backups…</Loading>
+        ) : all.length > 0 && list.length === 0 ? (
+          <p className="cell-muted" data-testid="no-matches">
+            No backup matches “{query}”.
+          </p>
         ) : list.length === 0 ? (
           <EmptyState icon={FolderSearch} title="No backups known here" testId="empty-explorer">
             Backups appear here after a job runs. For backups made by another computer or before
@@ -147,16 +167,10 @@ export function ExplorerScreen() {
             <table className="table table--backups" data-testid="backups-table">
               <thead>
                 <tr>
-                  <th scope="col" className="runs-col-started">
-                    Made
-                  </th>
-                  <th scope="col" className="backups-col-job">
-                    Job
-                  </th>
+                  <SortHeader label="Made" column="createdAt" sort={sort} onSort={setSort} className="runs-col-started" />
+                  <SortHeader label="Job" column="jobName" sort={sort} onSort={setSort} className="backups-col-job" />
                   <th scope="col">Backup</th>
-                  <th scope="col" className="runs-col-stored">
-                    Size
-                  </th>
+                  <SortHeader label="Size" column="storedSize" sort={sort} onSort={setSort} className="runs-col-stored" />
                   <th scope="col" className="backups-col-lock">
                     Lock
                   </th>

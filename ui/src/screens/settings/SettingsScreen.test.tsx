@@ -31,4 +31,22 @@ describe("Settings", () => {
     expect(document.documentElement.dataset.theme).toBeUndefined();
     expect(screen.getByTestId("settings-theme")).toHaveValue("system");
   });
+
+  it("lists keys, warns where no recovery kit was saved, and imports one from a kit file", async () => {
+    const backend = installBackend([]);
+    backend.keys = [{ id: "k1", name: "laptop", keyId: "0badf00d", createdAt: new Date().toISOString(), exported: false }];
+    const user = userEvent.setup();
+    render(<SettingsScreen overview={null} />);
+    const row = await screen.findByTestId("key-row");
+    expect(row).toHaveTextContent("laptop");
+    expect(row).toHaveTextContent("No recovery kit saved");
+    await user.type(screen.getByTestId("import-key-name"), "Office key");
+    await user.type(screen.getByTestId("import-key-path"), "/media/usb/kit.txt");
+    await user.click(screen.getByRole("button", { name: "Import key" }));
+    await waitFor(() => expect(screen.getAllByTestId("key-row")).toHaveLength(2));
+    expect(backend.calls.find((c) => c.cmd === "import_key_profile")?.args).toEqual({
+      name: "Office key",
+      path: "/media/usb/kit.txt",
+    });
+  });
 });

@@ -8,6 +8,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
 import { applyTheme } from "../../lib/theme";
 import { useLoad } from "../../lib/useLoad";
+import { KeysCard } from "./KeysCard";
 
 const THEMES: { value: Theme; label: string }[] = [
   { value: "system", label: "Same as the desktop" },
@@ -156,6 +157,7 @@ export function SettingsScreen({ overview }: { overview: AppOverview | null }) {
       <PageHeader title="Settings" subtitle="Preferences and app information" />
       <div className="page__content page__content--stack">
         {content}
+        <KeysCard />
         {overview && <AboutCard overview={overview} />}
       </div>
     </div>
