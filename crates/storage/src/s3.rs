@@ -149,6 +149,24 @@ impl S3Destination {
         }
     }
 
+    /// The server-side encryption chosen for this destination, for every object written
+    /// (data, multipart or not, and manifests); `None` leaves the bucket's default.
+    fn sse_algorithm(&self) -> Option<aws_sdk_s3::types::ServerSideEncryption> {
+        use aws_sdk_s3::types::ServerSideEncryption as Sse;
+        match &self.settings.sse {
+            None => None,
+            Some(ServerSideEncryption::S3Managed) => Some(Sse::Aes256),
+            Some(ServerSideEncryption::Kms { .. }) => Some(Sse::AwsKms),
+        }
+    }
+
+    fn sse_kms_key(&self) -> Option<String> {
+        match &self.settings.sse {
+            Some(ServerSideEncryption::Kms { key_id }) => key_id.clone(),
+            _ => None,
+        }
+    }
+
     pub fn settings(&self) -> &S3Settings {
         &self.settings
     }
@@ -288,6 +306,8 @@ impl Destination for S3Destination {
             .put_object()
             .bucket(&self.settings.bucket)
             .key(self.full_key(key))
+            .set_server_side_encryption(self.sse_algorithm())
+            .set_ssekms_key_id(self.sse_kms_key())
             .body(ByteStream::from(body))
             .send()
             .await
@@ -468,22 +488,6 @@ impl S3Upload {
             .map(StorageClass::from)
     }
 
-    fn sse_algorithm(&self) -> Option<aws_sdk_s3::types::ServerSideEncryption> {
-        use aws_sdk_s3::types::ServerSideEncryption as Sse;
-        match &self.dest.settings.sse {
-            None => None,
-            Some(ServerSideEncryption::S3Managed) => Some(Sse::Aes256),
-            Some(ServerSideEncryption::Kms { .. }) => Some(Sse::AwsKms),
-        }
-    }
-
-    fn sse_kms_key(&self) -> Option<String> {
-        match &self.dest.settings.sse {
-            Some(ServerSideEncryption::Kms { key_id }) => key_id.clone(),
-            _ => None,
-        }
-    }
-
     async fn send_part(&mut self, body: Bytes) -> Result<(), StorageError> {
         if self.multipart.is_none() {
             let out = self
@@ -493,6 +497,8 @@ impl S3Upload {
                 .bucket(&self.dest.settings.bucket)
                 .key(self.dest.full_key(&self.key))
                 .set_storage_class(self.storage_class())
+                .set_server_side_encryption(self.dest.sse_algorithm())
+                .set_ssekms_key_id(self.dest.sse_kms_key())
                 .send()
                 .await
                 .map_err(|e| {
@@ -624,8 +630,8 @@ impl Upload for S3Upload {
                 .bucket(&self.dest.settings.bucket)
                 .key(self.dest.full_key(&self.key))
                 .set_storage_class(self.storage_class())
-                .set_server_side_encryption(self.sse_algorithm())
-                .set_ssekms_key_id(self.sse_kms_key())
+                .set_server_side_encryption(self.dest.sse_algorithm())
+                .set_ssekms_key_id(self.dest.sse_kms_key())
                 .body(ByteStream::from(rest))
                 .send()
                 .await
