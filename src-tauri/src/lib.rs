@@ -156,7 +156,7 @@ pub fn run() -> ExitCode {
             move |app| {
                 builder.mount_events(app);
                 // After the single-instance check: a second launch never takes the lock.
-                let started = schedules::Schedules::start(engine);
+                let started = schedules::Schedules::start(engine, app.handle().clone());
                 app.manage(started.scheduler.clone());
                 app.manage(commands::ScheduleStatus {
                     elsewhere: started.elsewhere.clone(),

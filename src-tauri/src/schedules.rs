@@ -9,6 +9,7 @@ use dbackup_engine::alerts::{Alert, AlertLevel};
 use dbackup_engine::scheduler::{Scheduler, SchedulerEvent, SchedulerLock};
 use dbackup_engine::Engine;
 use jiff::Timestamp;
+use tauri::{AppHandle, Emitter};
 use tokio_util::sync::CancellationToken;
 
 /// How long exit waits for cancelled runs to clean up (abort their uploads).
@@ -25,7 +26,7 @@ pub struct Schedules {
 }
 
 impl Schedules {
-    pub fn start(engine: Arc<Engine>) -> Self {
+    pub fn start(engine: Arc<Engine>, app: AppHandle) -> Self {
         let stop = CancellationToken::new();
         let scheduler = Scheduler::new(engine.clone());
         let mut events = scheduler.subscribe();
@@ -36,8 +37,10 @@ impl Schedules {
                     alert: Some(alert), ..
                 } = event
                 {
-                    // A D-Bus call that may block briefly: off the async threads.
-                    let _ = tauri::async_runtime::spawn_blocking(move || notify(&alert)).await;
+                    // D-Bus calls, and a wait for a click that may never come: on a
+                    // blocking thread of its own, not awaited, so events keep flowing.
+                    let app = app.clone();
+                    tauri::async_runtime::spawn_blocking(move || notify(&app, &alert));
                 }
             }
         });
@@ -99,14 +102,19 @@ fn log_event(event: &SchedulerEvent) {
     }
 }
 
-/// Shows a native notification. Failing to show one (no notification daemon) is logged,
-/// never fatal: the run is in the history either way.
-fn notify(alert: &Alert) {
+/// Emitted to the window with a run id when the user clicks its notification.
+pub const OPEN_RUN_EVENT: &str = "open-run";
+
+/// Shows a native notification; clicking it opens the window on the run. Failing to show
+/// one (no notification daemon) is logged, never fatal: the run is in the history anyway.
+fn notify(app: &AppHandle, alert: &Alert) {
     let mut notification = notify_rust::Notification::new();
     notification
         .appname("DBackup")
         .summary(&alert.title)
-        .body(&alert.body);
+        .body(&alert.body)
+        // "default" is the action of a click on the notification itself.
+        .action("default", "Open the run");
     #[cfg(all(unix, not(target_os = "macos")))]
     {
         let (icon, urgency) = match alert.level {
@@ -117,8 +125,23 @@ fn notify(alert: &Alert) {
     }
     #[cfg(not(all(unix, not(target_os = "macos"))))]
     let _ = AlertLevel::Failure;
-    match notification.show() {
-        Ok(_) => tracing::info!(title = %alert.title, run = %alert.run_id, "notified"),
-        Err(e) => tracing::warn!(title = %alert.title, "cannot show a notification: {e}"),
-    }
+    let handle = match notification.show() {
+        Ok(handle) => handle,
+        Err(e) => {
+            tracing::warn!(title = %alert.title, "cannot show a notification: {e}");
+            return;
+        }
+    };
+    tracing::info!(title = %alert.title, run = %alert.run_id, "notified");
+    #[cfg(all(unix, not(target_os = "macos")))]
+    handle.wait_for_action(|action| {
+        if action == "default" {
+            crate::tray::show_window(app);
+            if let Err(e) = app.emit(OPEN_RUN_EVENT, &alert.run_id) {
+                tracing::warn!("cannot open the run in the window: {e}");
+            }
+        }
+    });
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    let _ = (handle, app);
 }

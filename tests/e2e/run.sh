@@ -85,6 +85,7 @@ find "$ARTIFACTS" -mindepth 1 -maxdepth 1 \( -name '*.png' -o -name '*.log' -o -
 tmp=$(mktemp -d -t dbackup-e2e.XXXXXX)
 xvfb_pid=""
 driver_pid=""
+dunst_pid=""
 
 # Whether process $1 is still running: `kill -0` alone also succeeds for an exited child that
 # has not been waited for yet (a zombie).
@@ -111,11 +112,15 @@ cleanup() {
     # app it launched: end that group, and only it.
     stop "$driver_pid" "-$driver_pid"
   fi
+  if [ -n "$dunst_pid" ]; then
+    stop "$dunst_pid" "$dunst_pid"
+  fi
   if [ -n "$xvfb_pid" ]; then
     stop "$xvfb_pid" "$xvfb_pid"
   fi
   [ -f "$tmp/tauri-driver.log" ] && cp "$tmp/tauri-driver.log" "$ARTIFACTS/"
   [ -f "$tmp/xvfb.log" ] && cp "$tmp/xvfb.log" "$ARTIFACTS/"
+  [ -f "$tmp/dunst.log" ] && cp "$tmp/dunst.log" "$ARTIFACTS/"
   [ -d "$tmp/logs" ] && cp -r "$tmp/logs" "$ARTIFACTS/app-logs"
   if [ "${E2E_KEEP_TMP:-}" = 1 ]; then
     say "kept temporary files in $tmp"
@@ -173,6 +178,17 @@ done
 export DISPLAY=$display
 unset WAYLAND_DISPLAY
 say "Xvfb running on $DISPLAY (pid $xvfb_pid)"
+
+# --- Notification server: dunst shows the app's notifications, and `dunstctl action` clicks them.
+dunst_ready() {
+  running "$dunst_pid" || return 2
+  dunstctl count displayed >/dev/null 2>&1
+}
+dunst -config /dev/null >"$tmp/dunst.log" 2>&1 &
+dunst_pid=$!
+wait_for 20 "dunst to own org.freedesktop.Notifications" dunst_ready \
+  || { cat "$tmp/dunst.log" >&2; die "the notification server (dunst) did not start"; }
+say "dunst running (pid $dunst_pid)"
 
 # --- App state: fresh per run --------------------------------------------------------------
 

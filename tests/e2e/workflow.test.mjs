@@ -345,6 +345,35 @@ describe("a new user's path through the window", { timeout: 420_000, skip: !have
     await waitForNoTestId(driver, "schedules-paused", 10_000);
   });
 
+  step("a failure is notified, and clicking the notification opens the run", async () => {
+    // Only this step's notification on screen, so it is the one clicked.
+    await run("dunstctl", ["close-all"], { env: process.env });
+    // This job's folder was removed by app.test.mjs: running it fails.
+    const before = (await cliJson("history", "--job", "e2e-failing")).runs.length;
+    await nav(driver, "jobs");
+    const row = await rowWith(driver, "job-row", "data-name", "e2e-failing");
+    await row.findElement(byTestId("run-now")).click();
+    let failed = null;
+    await waitUntil(driver, async () => {
+      const runs = (await cliJson("history", "--job", "e2e-failing")).runs;
+      failed = runs.length > before && runs[0].status === "failed" ? runs[0] : null;
+      return failed !== null;
+    }, 60_000, "the failing job did not fail within 60 s", 300);
+    // dunst shows it; its default action is a click on the notification.
+    await waitUntil(driver, async () => {
+      const { stdout } = await run("dunstctl", ["count", "displayed"], { env: process.env });
+      return Number(stdout.trim()) > 0;
+    }, 20_000, "no notification was displayed", 200);
+    await nav(driver, "settings");
+    await run("dunstctl", ["action", "0"], { env: process.env });
+    const opened = await waitForTestId(driver, "runs-table", 10_000).then(() =>
+      rowWith(driver, "run-row", "data-run", failed.id),
+    );
+    assert.equal(await opened.getAttribute("aria-current"), "true");
+    assert.match(await domText(opened), /does not exist/);
+    await screenshot(driver, "notification-opened-run");
+  });
+
   step("screenshots every screen in the dark and the light theme", async () => {
     for (const theme of ["dark", "light"]) {
       await nav(driver, "settings");

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from "react";
+import { listen } from "@tauri-apps/api/event";
 import { commands } from "./bindings";
 import { QuitConfirm } from "./components/QuitConfirm";
 import { Sidebar } from "./components/Sidebar";
@@ -34,6 +35,29 @@ export function App() {
     setSection(next);
   }
 
+  // A click on a run's notification opens it here.
+  const [openedRun, setOpenedRun] = useState<string | null>(null);
+  useEffect(() => {
+    let stop: (() => void) | null = null;
+    let live = true;
+    listen<string>("open-run", (event) => {
+      chosen.current = true;
+      setOpenedRun(event.payload);
+      setSection("runs");
+    }).then(
+      (unlisten) => {
+        if (live) stop = unlisten;
+        else unlisten();
+      },
+      // Outside the app (tests, a browser) there are no notifications to click.
+      () => undefined,
+    );
+    return () => {
+      live = false;
+      stop?.();
+    };
+  }, []);
+
   useEffect(() => {
     // The default (system) theme needs nothing; a failure here leaves it at that.
     call(() => commands.getSettings()).then((s) => applyTheme(s.theme), () => undefined);
@@ -54,7 +78,7 @@ export function App() {
       screen = <JobsScreen />;
       break;
     case "runs":
-      screen = <RunsScreen />;
+      screen = <RunsScreen highlightRunId={openedRun} />;
       break;
     case "explorer":
       screen = <ExplorerScreen />;

@@ -68,6 +68,8 @@ pub struct OperationView {
 }
 
 struct Running {
+    /// Start order: lists show the newest first.
+    seq: u64,
     kind: OperationKind,
     destination_id: String,
     object: String,
@@ -82,6 +84,7 @@ struct Running {
 pub struct Operations {
     engine: Arc<Engine>,
     all: Mutex<BTreeMap<String, Running>>,
+    started: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Operations {
@@ -97,6 +100,7 @@ impl Operations {
         Arc::new(Self {
             engine,
             all: Mutex::new(BTreeMap::new()),
+            started: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -112,9 +116,12 @@ impl Operations {
         self.list().into_iter().find(|op| op.id == id)
     }
 
+    /// Newest first.
     pub fn list(&self) -> Vec<OperationView> {
-        self.lock()
-            .iter()
+        let all = self.lock();
+        let mut ops: Vec<(&String, &Running)> = all.iter().collect();
+        ops.sort_by_key(|(_, op)| std::cmp::Reverse(op.seq));
+        ops.into_iter()
             .map(|(id, op)| {
                 let (state, summary, warnings, error) = match &op.outcome {
                     None => (OperationState::Running, None, vec![], None),
@@ -318,6 +325,9 @@ impl Operations {
             all.insert(
                 id.clone(),
                 Running {
+                    seq: self
+                        .started
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                     kind,
                     destination_id: destination_id.to_owned(),
                     object: object.to_owned(),

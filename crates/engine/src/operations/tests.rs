@@ -85,7 +85,16 @@ async fn verify_and_both_downloads_report_and_write_whole_files() {
     // An existing file is never overwritten, and nothing starts.
     let again = ops.start_download(&bench.destination_id, &object, &raw, false);
     assert!(again.unwrap_err().to_string().contains("already exists"));
-    assert_eq!(ops.list().len(), 3);
+    let kinds: Vec<OperationKind> = ops.list().iter().map(|o| o.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            OperationKind::Download,
+            OperationKind::Download,
+            OperationKind::Verify
+        ],
+        "newest first"
+    );
     ops.dismiss(&id);
     assert_eq!(ops.list().len(), 2);
 }

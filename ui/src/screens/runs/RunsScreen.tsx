@@ -32,7 +32,7 @@ async function firstPage(): Promise<Page> {
   return { runs: history.runs, next: history.next, running };
 }
 
-export function RunsScreen() {
+export function RunsScreen({ highlightRunId = null }: { highlightRunId?: string | null } = {}) {
   const loaded = useLoad(firstPage, REFRESH_MS);
   const [older, setOlder] = useState<{ runs: RunView[]; next: string | null } | null>(null);
   const [actionError, setActionError] = useState<IpcFailure | null>(null);
@@ -117,7 +117,15 @@ export function RunsScreen() {
               {runs.map((run) => {
                 const live = run.status === "running" && run.jobId ? progress.get(run.jobId) : undefined;
                 return (
-                  <tr key={run.id} data-testid="run-row" data-status={run.status}>
+                  <tr
+                    key={run.id}
+                    data-testid="run-row"
+                    data-status={run.status}
+                    data-run={run.id}
+                    className={run.id === highlightRunId ? "row--new" : undefined}
+                    aria-current={run.id === highlightRunId ? "true" : undefined}
+                    ref={run.id === highlightRunId ? (el) => el?.scrollIntoView?.({ block: "nearest" }) : undefined}
+                  >
                     <td>
                       <time dateTime={run.startedAt} title={localTime(run.startedAt)}>
                         {relativeTime(run.startedAt)}
