@@ -50,6 +50,7 @@ fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestinatio
             format!("{spec}: the bucket name is missing (s3://BUCKET/prefix)"),
         ));
     }
+    let storage_class = storage_class(s3.storage_class.as_deref())?;
     let prefix = prefix.trim_matches('/');
     let prefix = if prefix.is_empty() {
         String::new()
@@ -82,7 +83,7 @@ fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestinatio
         force_path_style: s3.path_style || s3.endpoint.is_some(),
         access_key_id,
         secret_access_key: secret.into(),
-        storage_class: s3.storage_class.clone(),
+        storage_class,
         part_size: DEFAULT_PART_SIZE,
         equal_parts: false,
         parts_in_flight: DEFAULT_PARTS_IN_FLIGHT,
@@ -93,4 +94,47 @@ fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestinatio
         name: spec.to_owned(),
         destination: Arc::new(S3Destination::new(settings)),
     })
+}
+
+/// The storage class of an s3:// address, checked as a saved destination's is: a typo
+/// must not reach S3 as a class it refuses half-way through an upload.
+fn storage_class(wanted: Option<&str>) -> Result<Option<String>, EngineError> {
+    use dbackup_engine::s3_destination::STORAGE_CLASSES;
+    let Some(wanted) = wanted else {
+        return Ok(None);
+    };
+    let class = wanted.trim().to_ascii_uppercase();
+    if !STORAGE_CLASSES.iter().any(|(c, _, _)| *c == class) {
+        let known: Vec<&str> = STORAGE_CLASSES.iter().map(|(c, _, _)| *c).collect();
+        return Err(EngineError::invalid(
+            "storage-class",
+            format!(
+                "{wanted:?} is not a storage class DBackup offers; use one of {}",
+                known.join(", ")
+            ),
+        ));
+    }
+    // STANDARD is what S3 uses when none is given.
+    Ok((class != "STANDARD").then_some(class))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_classes_are_checked_and_normalised() {
+        assert_eq!(storage_class(None).unwrap(), None);
+        assert_eq!(storage_class(Some("standard")).unwrap(), None);
+        assert_eq!(
+            storage_class(Some(" glacier_ir ")).unwrap(),
+            Some("GLACIER_IR".to_owned())
+        );
+        let wrong = storage_class(Some("GLACIER-IR")).unwrap_err().to_string();
+        assert!(wrong.contains("not a storage class"), "{wrong}");
+        assert!(
+            wrong.contains("DEEP_ARCHIVE"),
+            "the message lists the classes: {wrong}"
+        );
+    }
 }
