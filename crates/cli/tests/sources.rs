@@ -295,6 +295,35 @@ fn postgres_bad_input_gets_clear_errors_and_uploads_nothing() {
         };
     let empty_tools = m.path("no-tools");
     std::fs::create_dir(&empty_tools).unwrap();
+    // Client tools older than the server: a pg_dump that reports 9.6 and, asked to dump,
+    // fails as pg_dump does against a newer server; the real psql beside it.
+    let old_tools = m.path("old-tools");
+    std::fs::create_dir(&old_tools).unwrap();
+    let pg_dump = old_tools.join("pg_dump");
+    std::fs::write(
+        &pg_dump,
+        "#!/bin/sh\n\
+         if [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 9.6.24'; exit 0; fi\n\
+         echo 'pg_dump: error: server version: 16.4; pg_dump version: 9.6.24' >&2\n\
+         echo 'pg_dump: error: aborting because of server version mismatch' >&2\n\
+         exit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &pg_dump,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let real_psql = std::env::var_os("DBACKUP_TEST_PG_BIN")
+        .map(|bin| std::path::PathBuf::from(bin).join("psql"))
+        .filter(|p| p.is_file())
+        .or_else(|| {
+            std::env::split_paths(&std::env::var_os("PATH").unwrap())
+                .map(|dir| dir.join("psql"))
+                .find(|p| p.is_file())
+        })
+        .expect("psql on PATH");
+    std::os::unix::fs::symlink(&real_psql, old_tools.join("psql")).unwrap();
     add(
         "wrongpw",
         &pg.host,
@@ -340,12 +369,22 @@ fn postgres_bad_input_gets_clear_errors_and_uploads_nothing() {
         "postgres",
         &["--tools-dir", empty_tools.to_str().unwrap()],
     );
+    add(
+        "oldtools",
+        &pg.host,
+        &pg.port,
+        &pg.user,
+        &pg.password,
+        "postgres",
+        &["--tools-dir", old_tools.to_str().unwrap()],
+    );
     for (source, says) in [
         ("wrongpw", "rejected user"),
         ("nohost", "cannot reach"),
         ("nodb", "does not exist"),
         ("reader", "may not read"),
         ("notools", "was not found"),
+        ("oldtools", "cannot dump a server running"),
     ] {
         let (code, err) = m.fails(&["source", "test", source]);
         assert_eq!(code, 8, "{source}: {err}");
