@@ -19,10 +19,27 @@ pub struct BackupRecord {
     /// The backup's manifest as stored next to it.
     pub manifest: serde_json::Value,
     pub seen_at: Timestamp,
+    /// As the destination last reported it; `None` for folders, or when unknown (a
+    /// refresh keeps the known one).
+    pub storage_class: Option<String>,
+}
+
+/// A restore from S3 Glacier that was asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlacierRestoreRecord {
+    pub destination_id: String,
+    pub object: String,
+    pub tier: String,
+    pub days: u32,
+    pub requested_at: Timestamp,
+    /// Until when the restored copy can be read, once S3 reported it.
+    pub ready_until: Option<Timestamp>,
+    /// When DBackup first saw the copy ready (and said so).
+    pub ready_at: Option<Timestamp>,
 }
 
 const COLUMNS: &str = "destination_id, object, job_id, job_name, run_id, created_at, \
-                       stored_size, locked, manifest, seen_at";
+                       stored_size, locked, manifest, seen_at, storage_class";
 
 type Raw = (
     String,
@@ -35,26 +52,27 @@ type Raw = (
     bool,
     String,
     String,
+    Option<String>,
 );
 
 fn read(r: &Row<'_>) -> rusqlite::Result<Raw> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-    ))
+    r.try_into()
 }
 
 fn decode(raw: Raw) -> Result<BackupRecord, StoreError> {
-    let (destination_id, object, job_id, job_name, run_id, created, size, locked, manifest, seen) =
-        raw;
+    let (
+        destination_id,
+        object,
+        job_id,
+        job_name,
+        run_id,
+        created,
+        size,
+        locked,
+        manifest,
+        seen,
+        storage_class,
+    ) = raw;
     let corrupt = |reason: String| StoreError::Corrupt {
         what: "backup",
         id: object.clone(),
@@ -72,6 +90,7 @@ fn decode(raw: Raw) -> Result<BackupRecord, StoreError> {
         job_name,
         run_id,
         locked,
+        storage_class,
     })
 }
 
@@ -81,12 +100,13 @@ impl Store {
         self.conn
             .execute(
                 "INSERT INTO backups (destination_id, object, job_id, job_name, run_id, created_at, \
-                 stored_size, locked, manifest, seen_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                 stored_size, locked, manifest, seen_at, storage_class) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
                  ON CONFLICT (destination_id, object) DO UPDATE SET job_id = excluded.job_id, \
                  job_name = excluded.job_name, run_id = COALESCE(excluded.run_id, backups.run_id), \
                  created_at = excluded.created_at, stored_size = excluded.stored_size, \
-                 locked = excluded.locked, manifest = excluded.manifest, seen_at = excluded.seen_at",
+                 locked = excluded.locked, manifest = excluded.manifest, seen_at = excluded.seen_at, \
+                 storage_class = COALESCE(excluded.storage_class, backups.storage_class)",
                 params![
                     b.destination_id,
                     b.object,
@@ -97,7 +117,8 @@ impl Store {
                     b.stored_size as i64,
                     b.locked,
                     b.manifest.to_string(),
-                    b.seen_at.to_string()
+                    b.seen_at.to_string(),
+                    b.storage_class,
                 ],
             )
             .map_err(|e| self.err("record a backup in", e))?;
@@ -146,5 +167,107 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(action, e))?;
         rows.into_iter().map(decode).collect()
+    }
+
+    /// Records that a restore from Glacier was asked for (again: the earlier one's
+    /// readiness is forgotten, so its end is seen and said anew).
+    pub fn record_glacier_restore(&self, r: &GlacierRestoreRecord) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO glacier_restores (destination_id, object, tier, days, requested_at, \
+                 ready_until, ready_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (destination_id, object) DO UPDATE SET tier = excluded.tier, \
+                 days = excluded.days, requested_at = excluded.requested_at, \
+                 ready_until = excluded.ready_until, ready_at = excluded.ready_at",
+                params![
+                    r.destination_id,
+                    r.object,
+                    r.tier,
+                    r.days,
+                    r.requested_at.to_string(),
+                    r.ready_until.map(|t| t.to_string()),
+                    r.ready_at.map(|t| t.to_string()),
+                ],
+            )
+            .map_err(|e| self.err("record a Glacier restore in", e))?;
+        Ok(())
+    }
+
+    /// Every restore from Glacier that was asked for and not yet forgotten.
+    pub fn glacier_restores(&self) -> Result<Vec<GlacierRestoreRecord>, StoreError> {
+        let action = "list Glacier restores in";
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT destination_id, object, tier, days, requested_at, ready_until, ready_at \
+                 FROM glacier_restores ORDER BY requested_at",
+            )
+            .map_err(|e| self.err(action, e))?;
+        type RawRestore = (
+            String,
+            String,
+            String,
+            u32,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        let rows = stmt
+            .query_map([], |r| r.try_into())
+            .map_err(|e| self.err(action, e))?
+            .collect::<Result<Vec<RawRestore>, _>>()
+            .map_err(|e| self.err(action, e))?;
+        rows.into_iter()
+            .map(
+                |(destination_id, object, tier, days, requested, until, ready)| {
+                    let time = |t: &str| {
+                        t.parse::<Timestamp>().map_err(|e| StoreError::Corrupt {
+                            what: "Glacier restore",
+                            id: object.clone(),
+                            reason: e.to_string(),
+                        })
+                    };
+                    Ok(GlacierRestoreRecord {
+                        requested_at: time(&requested)?,
+                        ready_until: until.as_deref().map(time).transpose()?,
+                        ready_at: ready.as_deref().map(time).transpose()?,
+                        destination_id,
+                        object,
+                        tier,
+                        days,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    pub fn remove_glacier_restore(
+        &self,
+        destination_id: &str,
+        object: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM glacier_restores WHERE destination_id = ?1 AND object = ?2",
+                params![destination_id, object],
+            )
+            .map_err(|e| self.err("forget a Glacier restore in", e))?;
+        Ok(())
+    }
+
+    /// The storage class a destination reported for a backup.
+    pub fn set_backup_storage_class(
+        &self,
+        destination_id: &str,
+        object: &str,
+        class: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE backups SET storage_class = ?3 WHERE destination_id = ?1 AND object = ?2",
+                params![destination_id, object, class],
+            )
+            .map_err(|e| self.err("record a backup's storage class in", e))?;
+        Ok(())
     }
 }

@@ -400,3 +400,90 @@ mod jobs_and_runs {
         assert_eq!(store.run("r9").unwrap().job_id, None);
     }
 }
+
+/// A fresh store with the local destination "a" that the catalog rows below belong to.
+fn store_with_nas() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+    store
+        .insert_destination(&new_local("a", "NAS"), t("2026-01-01T00:00:00Z"))
+        .unwrap();
+    (dir, store)
+}
+
+fn backup(object: &str, class: Option<&str>, seen: &str) -> BackupRecord {
+    BackupRecord {
+        destination_id: "a".into(),
+        object: object.into(),
+        job_id: None,
+        job_name: Some("orders".into()),
+        run_id: None,
+        created_at: t("2026-01-01T00:00:00Z"),
+        stored_size: 10,
+        locked: false,
+        manifest: serde_json::json!({}),
+        seen_at: t(seen),
+        storage_class: class.map(str::to_owned),
+    }
+}
+
+#[test]
+fn storage_class_survives_a_refresh_that_does_not_know_it() {
+    let (_dir, store) = store_with_nas();
+    let seen = "2026-01-02T00:00:00Z";
+    store
+        .upsert_backup(&backup("o/1.dbk", Some("GLACIER"), seen))
+        .unwrap();
+    store.upsert_backup(&backup("o/1.dbk", None, seen)).unwrap();
+    let all = store.list_backups(Some("a"), None).unwrap();
+    assert_eq!(all[0].storage_class.as_deref(), Some("GLACIER"));
+    store
+        .set_backup_storage_class("a", "o/1.dbk", "DEEP_ARCHIVE")
+        .unwrap();
+    let all = store.list_backups(Some("a"), None).unwrap();
+    assert_eq!(all[0].storage_class.as_deref(), Some("DEEP_ARCHIVE"));
+}
+
+#[test]
+fn glacier_restores_are_kept_until_forgotten_and_go_with_their_backup() {
+    let (_dir, store) = store_with_nas();
+    let seen = "2026-01-02T00:00:00Z";
+    for o in ["o/1.dbk", "o/2.dbk"] {
+        store
+            .upsert_backup(&backup(o, Some("GLACIER"), seen))
+            .unwrap();
+    }
+    let mut restore = GlacierRestoreRecord {
+        destination_id: "a".into(),
+        object: "o/1.dbk".into(),
+        tier: "Bulk".into(),
+        days: 7,
+        requested_at: t("2026-01-03T00:00:00Z"),
+        ready_until: None,
+        ready_at: None,
+    };
+    store.record_glacier_restore(&restore).unwrap();
+    restore.ready_until = Some(t("2026-01-10T00:00:00Z"));
+    restore.ready_at = Some(t("2026-01-03T05:00:00Z"));
+    store.record_glacier_restore(&restore).unwrap();
+    store
+        .record_glacier_restore(&GlacierRestoreRecord {
+            object: "o/2.dbk".into(),
+            ..restore.clone()
+        })
+        .unwrap();
+    assert_eq!(store.glacier_restores().unwrap()[0], restore);
+
+    // A restore of an object the catalog does not know is refused.
+    let unknown = GlacierRestoreRecord {
+        object: "o/none.dbk".into(),
+        ..restore.clone()
+    };
+    assert!(store.record_glacier_restore(&unknown).is_err());
+
+    store.remove_glacier_restore("a", "o/1.dbk").unwrap();
+    assert_eq!(store.glacier_restores().unwrap().len(), 1);
+    // The backup leaving the catalog takes its restore along.
+    store.remove_backup("a", "o/2.dbk").unwrap();
+    assert!(store.glacier_restores().unwrap().is_empty());
+}
