@@ -59,6 +59,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::explorer::cancel_operation,
         commands::explorer::dismiss_operation,
         commands::explorer::delete_backup,
+        commands::explorer::request_glacier_restore,
+        commands::explorer::check_glacier_restores,
         commands::settings::get_settings,
         commands::settings::save_settings,
         commands::settings::quit_app,
@@ -155,6 +157,7 @@ pub fn run() -> ExitCode {
             let schedules = schedules.clone();
             move |app| {
                 builder.mount_events(app);
+                schedules::watch_glacier_restores(engine.clone(), app.handle().clone());
                 // After the single-instance check: a second launch never takes the lock.
                 let started = schedules::Schedules::start(engine, app.handle().clone());
                 app.manage(started.scheduler.clone());

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dbackup_engine::alerts::{Alert, AlertLevel};
+use dbackup_engine::alerts::{Alert, AlertLevel, AlertOpens};
 use dbackup_engine::scheduler::{Scheduler, SchedulerEvent, SchedulerLock};
 use dbackup_engine::Engine;
 use jiff::Timestamp;
@@ -104,6 +104,37 @@ fn log_event(event: &SchedulerEvent) {
 
 /// Emitted to the window with a run id when the user clicks its notification.
 pub const OPEN_RUN_EVENT: &str = "open-run";
+/// Emitted to the window with a destination id when the user clicks a notification
+/// about what is stored there.
+pub const OPEN_EXPLORER_EVENT: &str = "open-explorer";
+
+/// How often the app asks S3 about restores from Glacier it is waiting for. Restores
+/// take minutes (Expedited) to days, so a few minutes' delay costs nothing.
+const GLACIER_CHECK_EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// Watches the restores from Glacier that were asked for, and notifies once each is
+/// ready. Runs until the app exits.
+pub fn watch_glacier_restores(engine: Arc<Engine>, app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        let mut every = tokio::time::interval(GLACIER_CHECK_EVERY);
+        loop {
+            every.tick().await;
+            match engine.check_glacier_restores(Timestamp::now()).await {
+                Ok(check) => {
+                    for error in &check.errors {
+                        tracing::warn!("cannot check a restore from Glacier: {error}");
+                    }
+                    for ready in &check.ready {
+                        let alert = dbackup_engine::alerts::glacier_ready(ready);
+                        let app = app.clone();
+                        tauri::async_runtime::spawn_blocking(move || notify(&app, &alert));
+                    }
+                }
+                Err(e) => tracing::warn!("cannot check the restores from Glacier: {e}"),
+            }
+        }
+    });
+}
 
 /// Shows a native notification; clicking it opens the window on the run. Failing to show
 /// one (no notification daemon) is logged, never fatal: the run is in the history anyway.
@@ -114,7 +145,7 @@ fn notify(app: &AppHandle, alert: &Alert) {
         .summary(&alert.title)
         .body(&alert.body)
         // "default" is the action of a click on the notification itself.
-        .action("default", "Open the run");
+        .action("default", "Open");
     #[cfg(all(unix, not(target_os = "macos")))]
     {
         let (icon, urgency) = match alert.level {
@@ -132,13 +163,19 @@ fn notify(app: &AppHandle, alert: &Alert) {
             return;
         }
     };
-    tracing::info!(title = %alert.title, run = %alert.run_id, "notified");
+    tracing::info!(title = %alert.title, opens = ?alert.opens, "notified");
     #[cfg(all(unix, not(target_os = "macos")))]
     handle.wait_for_action(|action| {
         if action == "default" {
             crate::tray::show_window(app);
-            if let Err(e) = app.emit(OPEN_RUN_EVENT, &alert.run_id) {
-                tracing::warn!("cannot open the run in the window: {e}");
+            let emitted = match &alert.opens {
+                AlertOpens::Run { run_id } => app.emit(OPEN_RUN_EVENT, run_id),
+                AlertOpens::Explorer { destination_id } => {
+                    app.emit(OPEN_EXPLORER_EVENT, destination_id)
+                }
+            };
+            if let Err(e) = emitted {
+                tracing::warn!("cannot open the window where the notification points: {e}");
             }
         }
     });

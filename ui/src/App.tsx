@@ -1,11 +1,11 @@
 import { useEffect, useRef, useState } from "react";
-import { listen } from "@tauri-apps/api/event";
 import { commands } from "./bindings";
 import { QuitConfirm } from "./components/QuitConfirm";
 import { Sidebar } from "./components/Sidebar";
 import { call } from "./lib/ipc";
 import type { SectionId } from "./lib/sections";
 import { applyTheme } from "./lib/theme";
+import { useAppEvent } from "./lib/useAppEvent";
 import { useOverview } from "./lib/useOverview";
 import { DashboardScreen } from "./screens/dashboard/DashboardScreen";
 import { DestinationsScreen } from "./screens/destinations/DestinationsScreen";
@@ -35,28 +35,20 @@ export function App() {
     setSection(next);
   }
 
-  // A click on a run's notification opens it here.
+  // A click on a run's notification opens it here; on a "restored from Glacier" one,
+  // the explorer on that destination.
   const [openedRun, setOpenedRun] = useState<string | null>(null);
-  useEffect(() => {
-    let stop: (() => void) | null = null;
-    let live = true;
-    listen<string>("open-run", (event) => {
-      chosen.current = true;
-      setOpenedRun(event.payload);
-      setSection("runs");
-    }).then(
-      (unlisten) => {
-        if (live) stop = unlisten;
-        else unlisten();
-      },
-      // Outside the app (tests, a browser) there are no notifications to click.
-      () => undefined,
-    );
-    return () => {
-      live = false;
-      stop?.();
-    };
-  }, []);
+  const [openedDestination, setOpenedDestination] = useState<string | null>(null);
+  useAppEvent<string>("open-run", (runId) => {
+    chosen.current = true;
+    setOpenedRun(runId);
+    setSection("runs");
+  });
+  useAppEvent<string>("open-explorer", (destinationId) => {
+    chosen.current = true;
+    setOpenedDestination(destinationId);
+    setSection("explorer");
+  });
 
   useEffect(() => {
     // The default (system) theme needs nothing; a failure here leaves it at that.
@@ -81,7 +73,7 @@ export function App() {
       screen = <RunsScreen highlightRunId={openedRun} />;
       break;
     case "explorer":
-      screen = <ExplorerScreen />;
+      screen = <ExplorerScreen initialDestination={openedDestination} />;
       break;
     case "settings":
       screen = <SettingsScreen overview={overview.overview} />;

@@ -366,6 +366,28 @@ async deleteBackup(destinationId: string, object: string) : Promise<Result<null,
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Asks S3 to restore a backup from Glacier for `days` days.
+ */
+async requestGlacierRestore(destinationId: string, object: string, tier: RestoreTier, days: number) : Promise<Result<GlacierStatus, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("request_glacier_restore", { destinationId, object, tier, days }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Asks S3 now about the restores from Glacier still awaited.
+ */
+async checkGlacierRestores() : Promise<Result<GlacierCheck, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("check_glacier_restores") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async getSettings() : Promise<Result<AppSettings, IpcError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("get_settings") };
@@ -453,7 +475,15 @@ objectLockUntil: string | null;
 /**
  * `GOVERNANCE` or `COMPLIANCE`.
  */
-objectLockMode: string | null; trigger: string | null; database: string | null }
+objectLockMode: string | null; trigger: string | null; database: string | null; 
+/**
+ * The S3 storage class as last seen; `None` for folders.
+ */
+storageClass: string | null; 
+/**
+ * For backups in S3 Glacier: whether they need, await or have a restored copy.
+ */
+glacier: GlacierView | null }
 /**
  * What to do about scheduled times missed while the computer was off or asleep.
  */
@@ -471,6 +501,19 @@ export type CompressionChoice = "zstd" |
  * For inputs that are already compressed.
  */
 "none"
+/**
+ * Where an S3 destination's credentials come from.
+ */
+export type CredentialSource = 
+/**
+ * An access key id, with its secret in the OS keyring.
+ */
+"access_key" | 
+/**
+ * The AWS default chain: environment, ~/.aws profiles, SSO, credential_process,
+ * web identity, and the instance or container role. Nothing goes to the keyring.
+ */
+"default_chain"
 export type Decision = { object: string; 
 /**
  * RFC 3339, UTC.
@@ -540,9 +583,55 @@ export type ErrorCode =
 /**
  * The source (database, dump tool, file) failed.
  */
-"source" | "cancelled" | "internal"
+"source" | 
+/**
+ * The backup is in S3 Glacier: request a restore and wait until it is ready.
+ */
+"needs_restore" | "cancelled" | "internal"
 export type FailureView = { code: ErrorCode; message: string }
 export type GfsTiers = { hourly?: number; daily?: number; weekly?: number; monthly?: number; yearly?: number }
+export type GlacierCheck = { ready: GlacierReady[]; 
+/**
+ * Destinations that could not be asked (they are asked again next time).
+ */
+errors: string[] }
+/**
+ * A restored copy that became readable since the last check.
+ */
+export type GlacierReady = { destinationId: string; destination: string; object: string; jobName: string | null; readyUntil: string | null }
+export type GlacierState = 
+/**
+ * In Glacier; a restore is needed before it can be read.
+ */
+"archived" | 
+/**
+ * A restore was asked for and is under way.
+ */
+"restoring" | 
+/**
+ * A restored copy can be read (until `ready_until`).
+ */
+"restored"
+/**
+ * What asking for a restore (or checking on one) found.
+ */
+export type GlacierStatus = { object: string; storageClass: string; state: GlacierState; 
+/**
+ * What a restore request did; `None` for a plain check.
+ */
+requested: RestoreRequested | null; readyUntil: string | null; 
+/**
+ * In words, for people.
+ */
+summary: string }
+/**
+ * Where a backup in an archive class stands, as lists show it.
+ */
+export type GlacierView = { state: GlacierState; tier: RestoreTier | null; requestedAt: string | null; 
+/**
+ * RFC 3339; when S3 deletes the restored copy again.
+ */
+readyUntil: string | null }
 /**
  * A page of the history.
  */
@@ -599,7 +688,11 @@ export type NewLocalDestination = { name: string; path: string }
 /**
  * The form for a new S3 destination.
  */
-export type NewS3Destination = { name: string; provider: S3Provider; region: string; bucket: string; prefix: string; endpoint: string | null; pathStyle: boolean; accountId: string | null; jurisdiction: R2Jurisdiction | null; accessKeyId: string; secretAccessKey: string; storageClass: string | null; sse: SseMode; kmsKeyId: string | null; transferAcceleration: boolean }
+export type NewS3Destination = { name: string; provider: S3Provider; region: string; bucket: string; prefix: string; endpoint: string | null; pathStyle: boolean; accountId: string | null; jurisdiction: R2Jurisdiction | null; 
+/**
+ * Required with `credentials: access_key`, ignored with the default chain.
+ */
+accessKeyId: string; secretAccessKey: string; credentials?: CredentialSource; profile?: string | null; storageClass: string | null; sse: SseMode; kmsKeyId: string | null; transferAcceleration: boolean }
 export type OperationKind = "verify" | "download" | "restore"
 export type OperationState = "running" | "succeeded" | "failed" | "cancelled"
 export type OperationView = { id: string; kind: OperationKind; destinationId: string; object: string; state: OperationState; progress: Progress; 
@@ -712,6 +805,38 @@ path: string | null;
  * Confirmed: the target may hold data, which the restore replaces.
  */
 overwrite: boolean }
+/**
+ * What a restore request found.
+ */
+export type RestoreRequested = 
+/**
+ * The restore was started.
+ */
+"started" | 
+/**
+ * One was already under way; nothing was changed.
+ */
+"already_in_progress" | 
+/**
+ * A restored copy already existed; its lifetime now runs `days` from today.
+ */
+"extended"
+/**
+ * How fast (and how expensively) S3 restores an archived object.
+ */
+export type RestoreTier = 
+/**
+ * 1-5 minutes; GLACIER only.
+ */
+"expedited" | 
+/**
+ * 3-5 hours (GLACIER), within 12 hours (DEEP_ARCHIVE).
+ */
+"standard" | 
+/**
+ * 5-12 hours (GLACIER), within 48 hours (DEEP_ARCHIVE); the cheapest.
+ */
+"bulk"
 /**
  * A destination's retention.
  */

@@ -13,6 +13,7 @@ Exit codes:
   6  wrong key or passphrase
   7  a backup is damaged or disagrees with its manifest
   8  the source failed (a dump tool, a file)
+  9  the backup is in S3 Glacier: restore it first (`dbackup backup glacier-restore`)
   130 cancelled
 
 Environment:
@@ -82,7 +83,8 @@ pub enum Command {
 
 /// Where backups are: a folder path, s3://BUCKET/PREFIX, or a saved destination's name.
 /// For s3:// addresses the credentials come from AWS_ACCESS_KEY_ID and
-/// AWS_SECRET_ACCESS_KEY in the environment.
+/// AWS_SECRET_ACCESS_KEY in the environment, else from the AWS default chain (AWS_PROFILE
+/// and ~/.aws, SSO, the instance or container role).
 #[derive(Debug, Clone, Args)]
 pub struct S3Options {
     /// The S3-compatible endpoint (e.g. https://ACCOUNT.r2.cloudflarestorage.com); omit for Amazon S3.
@@ -143,6 +145,45 @@ pub enum BackupAction {
     Lock(LockArgs),
     /// Unlock a backup, so retention judges it again.
     Unlock(LockArgs),
+    /// Restore a backup stored in S3 Glacier (GLACIER, DEEP_ARCHIVE) to a readable copy,
+    /// so it can be downloaded, verified or restored; or, with --check, say how that goes.
+    GlacierRestore(GlacierRestoreArgs),
+    /// Ask S3 about every restore from Glacier asked for from this computer, and print
+    /// those that became readable since the last check, each once; quiet otherwise, so
+    /// cron mails only news.
+    GlacierCheck,
+}
+
+#[derive(Debug, Args)]
+pub struct GlacierRestoreArgs {
+    /// The backup's name within the destination, e.g. orders/orders_2026-11-25T10-00-00Z.dbk.
+    pub object: String,
+    /// Where it is: a saved destination or s3://BUCKET/PREFIX.
+    #[arg(long)]
+    pub from: String,
+    /// expedited (1-5 minutes; not for Deep Archive), standard (3-5 hours; 12 for Deep
+    /// Archive) or bulk (5-12 hours; 48 for Deep Archive; the cheapest).
+    #[arg(long, value_enum, default_value = "standard")]
+    pub tier: TierArg,
+    /// How many days the restored copy stays readable (S3 charges for it meanwhile).
+    #[arg(long, default_value_t = dbackup_engine::glacier::DEFAULT_RESTORE_DAYS)]
+    pub days: u32,
+    /// Only report whether the backup can be read now; request nothing.
+    #[arg(long, conflicts_with = "wait")]
+    pub check: bool,
+    /// Wait up to this many minutes for the copy to become readable, checking every
+    /// minute; exit 0 once it is, 1 if it is not by then.
+    #[arg(long, value_name = "MINUTES")]
+    pub wait: Option<u64>,
+    #[command(flatten)]
+    pub s3: S3Options,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TierArg {
+    Expedited,
+    Standard,
+    Bulk,
 }
 
 #[derive(Debug, Args)]
@@ -298,6 +339,8 @@ pub enum KeyCommand {
     },
 }
 
+// Parsed once per process: the size of the S3 variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum DestinationCommand {
     /// List destinations.
@@ -336,11 +379,20 @@ pub enum DestinationCommand {
         /// Cloudflare R2: the account ID.
         #[arg(long)]
         account_id: Option<String>,
-        #[arg(long)]
-        access_key_id: String,
+        /// The access key id (its secret comes from --secret-env).
+        #[arg(long, required_unless_present = "default_credentials")]
+        access_key_id: Option<String>,
         /// The environment variable holding the secret access key.
         #[arg(long, default_value = "AWS_SECRET_ACCESS_KEY")]
         secret_env: String,
+        /// Use the AWS default credential chain instead of an access key: environment,
+        /// ~/.aws profiles (--profile), SSO, credential_process, the instance or
+        /// container role. Nothing is stored in the keyring.
+        #[arg(long, conflicts_with = "access_key_id")]
+        default_credentials: bool,
+        /// With --default-credentials: the profile of ~/.aws/config (default: AWS_PROFILE).
+        #[arg(long, requires = "default_credentials")]
+        profile: Option<String>,
         /// STANDARD, STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE.
         #[arg(long)]
         storage_class: Option<String>,

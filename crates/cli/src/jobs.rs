@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use dbackup_engine::glacier::GlacierState;
 use dbackup_engine::jobs::{CompressionChoice, JobInput, JobTarget, JobView};
 use dbackup_engine::retention::{GfsTiers, Retention};
 use dbackup_engine::runs::{RunStatus, RunView, Trigger};
@@ -10,12 +11,12 @@ use dbackup_engine::schedule::{CatchUp, Schedule, Weekday};
 use dbackup_engine::scheduler::{Scheduler, SchedulerEvent, SchedulerLock};
 use dbackup_engine::transfer::progress::ProgressReporter;
 use dbackup_engine::{Engine, EngineError, ErrorCode};
-use dbackup_storage::ObjectKey;
+use dbackup_storage::{ObjectKey, RestoreTier};
 use jiff::Timestamp;
 
 use crate::args::{
-    BackupAction, CatchUpArg, CompressionArg, HistoryArgs, JobCommand, JobSpec, LockArgs,
-    LockModeArg, RetentionArgs, RetentionCommand, RetentionTarget,
+    BackupAction, CatchUpArg, CompressionArg, GlacierRestoreArgs, HistoryArgs, JobCommand, JobSpec,
+    LockArgs, LockModeArg, RetentionArgs, RetentionCommand, RetentionTarget, TierArg,
 };
 use crate::output::{self, Output};
 
@@ -449,6 +450,72 @@ pub fn backup_action(action: BackupAction, out: &Output) -> Result<(), EngineErr
         }
         BackupAction::Lock(args) => lock(&engine, args, true, out)?,
         BackupAction::Unlock(args) => lock(&engine, args, false, out)?,
+        BackupAction::GlacierRestore(args) => glacier_restore(&engine, args, out)?,
+        BackupAction::GlacierCheck => {
+            let rt = crate::commands::runtime()?;
+            let check = rt.block_on(engine.check_glacier_restores(Timestamp::now()))?;
+            out.value(&check, || {
+                let mut text = String::new();
+                for ready in &check.ready {
+                    let alert = dbackup_engine::alerts::glacier_ready(ready);
+                    text.push_str(&format!("{}: {}\n", alert.title, alert.body));
+                }
+                text
+            });
+            if !check.errors.is_empty() {
+                return Err(EngineError::GlacierCheckFailed {
+                    failures: check.errors.join("; "),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn glacier_restore(
+    engine: &Engine,
+    args: GlacierRestoreArgs,
+    out: &Output,
+) -> Result<(), EngineError> {
+    let named = crate::location::resolve(&args.from, &args.s3)?;
+    let saved = crate::resolve_destination(engine, &args.from).ok();
+    let object = ObjectKey::new(args.object.trim_start_matches('/'))?;
+    let rt = crate::commands::runtime()?;
+    let tier = match args.tier {
+        TierArg::Expedited => RestoreTier::Expedited,
+        TierArg::Standard => RestoreTier::Standard,
+        TierArg::Bulk => RestoreTier::Bulk,
+    };
+    let mut status = if args.check {
+        rt.block_on(engine.glacier_status(&named.destination, &object))?
+    } else {
+        rt.block_on(engine.request_glacier_restore(
+            &named.destination,
+            saved.as_deref(),
+            &object,
+            tier,
+            args.days,
+            Timestamp::now(),
+        ))?
+    };
+    if let Some(minutes) = args.wait {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(minutes * 60);
+        while status.state != GlacierState::Restored && std::time::Instant::now() < deadline {
+            eprintln!("{}; checking again in a minute", status.summary);
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            std::thread::sleep(left.min(std::time::Duration::from_secs(60)));
+            status = rt.block_on(engine.glacier_status(&named.destination, &object))?;
+        }
+    }
+    out.value(&status, || format!("{}\n", status.summary));
+    if args.wait.is_some() && status.state != GlacierState::Restored {
+        return Err(EngineError::NeedsRestore {
+            object: object.to_string(),
+            class: status.storage_class,
+            state: "is not restored yet".into(),
+            what_to_do:
+                "Wait longer (`--check` tells how it goes), or ask again with a faster tier".into(),
+        });
     }
     Ok(())
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use dbackup_engine::backup::NamedDestination;
 use dbackup_engine::EngineError;
 use dbackup_storage::{
-    LocalFolder, S3Destination, S3Settings, DEFAULT_PARTS_IN_FLIGHT, DEFAULT_PART_SIZE,
+    LocalFolder, S3Credentials, S3Destination, S3Settings, DEFAULT_PARTS_IN_FLIGHT,
+    DEFAULT_PART_SIZE,
 };
 
 use crate::args::S3Options;
@@ -63,13 +64,11 @@ fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestinatio
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     };
-    let (Some(access_key_id), Some(secret)) =
-        (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
-    else {
-        return Err(EngineError::invalid(
-            "credentials",
-            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment for s3:// addresses",
-        ));
+    // Keys in the environment (trimmed: pasted keys carry spaces), else the rest of the
+    // AWS default chain: profiles, SSO, the instance role.
+    let credentials = match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        (Some(access_key_id), Some(secret)) => S3Credentials::keys(access_key_id, secret),
+        _ => S3Credentials::DefaultChain { profile: None },
     };
     let settings = S3Settings {
         endpoint: s3.endpoint.clone(),
@@ -81,8 +80,7 @@ fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestinatio
         bucket: bucket.to_owned(),
         prefix,
         force_path_style: s3.path_style || s3.endpoint.is_some(),
-        access_key_id,
-        secret_access_key: secret.into(),
+        credentials,
         storage_class,
         part_size: DEFAULT_PART_SIZE,
         equal_parts: false,

@@ -77,18 +77,28 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
             account_id,
             access_key_id,
             secret_env,
+            default_credentials,
+            profile,
             storage_class,
             sse,
             kms_key_id,
             transfer_acceleration,
         }) => {
-            let secret_access_key = std::env::var(&secret_env).map_err(|_| {
-                EngineError::invalid(
-                    "secretAccessKey",
-                    format!("set the secret access key in the environment variable {secret_env}"),
-                )
-            })?;
-            use dbackup_engine::s3_destination::{NewS3Destination, S3Provider, SseMode};
+            use dbackup_engine::s3_destination::{
+                CredentialSource, NewS3Destination, S3Provider, SseMode,
+            };
+            let secret_access_key = if default_credentials {
+                String::new()
+            } else {
+                std::env::var(&secret_env).map_err(|_| {
+                    EngineError::invalid(
+                        "secretAccessKey",
+                        format!(
+                            "set the secret access key in the environment variable {secret_env}"
+                        ),
+                    )
+                })?
+            };
             let added = open_engine()?.add_s3_destination(
                 NewS3Destination {
                     name,
@@ -104,8 +114,14 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
                     path_style,
                     account_id,
                     jurisdiction: None,
-                    access_key_id,
+                    access_key_id: access_key_id.unwrap_or_default(),
                     secret_access_key,
+                    credentials: if default_credentials {
+                        CredentialSource::DefaultChain
+                    } else {
+                        CredentialSource::AccessKey
+                    },
+                    profile,
                     storage_class,
                     sse: match sse {
                         args::SseArg::BucketDefault => SseMode::BucketDefault,
@@ -242,6 +258,7 @@ pub fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::WrongKey => 6,
         ErrorCode::Corrupt => 7,
         ErrorCode::Source => 8,
+        ErrorCode::NeedsRestore => 9,
         ErrorCode::Cancelled => 130,
         ErrorCode::Internal => 1,
     }

@@ -431,6 +431,23 @@ pub fn retention_preview(previews: &[RetentionPreview]) -> String {
     text
 }
 
+/// The storage class, and for Glacier whether the backup can be read.
+fn storage(b: &BackupView) -> String {
+    use dbackup_engine::glacier::GlacierState;
+    let class = b.storage_class.clone().unwrap_or_else(|| "-".into());
+    match &b.glacier {
+        None => class,
+        Some(g) => match (g.state, &g.ready_until) {
+            (GlacierState::Archived, _) => format!("{class} (needs restore)"),
+            (GlacierState::Restoring, _) => format!("{class} (restoring)"),
+            (GlacierState::Restored, Some(until)) => {
+                format!("{class} (restored until {})", when(until))
+            }
+            (GlacierState::Restored, None) => format!("{class} (restored)"),
+        },
+    }
+}
+
 pub fn backups_table(
     list: &[BackupView],
     destinations: &std::collections::HashMap<String, String>,
@@ -458,12 +475,21 @@ pub fn backups_table(
                     (None, true) => "locked".to_owned(),
                     (None, false) => String::new(),
                 },
+                storage(b),
                 b.object.clone(),
             ]
         })
         .collect();
     table(
-        &["CREATED", "JOB", "DESTINATION", "SIZE", "LOCK", "BACKUP"],
+        &[
+            "CREATED",
+            "JOB",
+            "DESTINATION",
+            "SIZE",
+            "LOCK",
+            "STORAGE",
+            "BACKUP",
+        ],
         &rows,
     )
 }

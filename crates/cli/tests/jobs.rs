@@ -462,33 +462,7 @@ fn s3_object_lock_makes_a_backup_immutable_and_retention_respects_it() {
     let folder = m.path("notes");
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(folder.join("a.txt"), b"immutable").unwrap();
-    m.json(&[
-        "source",
-        "add-folder",
-        "--name",
-        "notes",
-        "--path",
-        folder.to_str().unwrap(),
-    ]);
-    m.json(&[
-        "job",
-        "create",
-        "--name",
-        "notes",
-        "--source",
-        "notes",
-        "--to",
-        "rgw",
-        "--manual",
-        "--no-encryption",
-        "--keep-last",
-        "1",
-    ]);
-    let first = m.json(&["job", "run", "notes"]);
-    let object = first["outcome"]["destinations"][0]["objects"][0]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let object = m.run_folder_job("notes", &folder, "rgw", &["--keep-last", "1"]);
     let until = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(48))
         .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string();

@@ -153,3 +153,112 @@ fn saved_s3_destination_keeps_its_secret_only_in_the_keyring() {
         assert!(!text.contains("secret-access-key"), "{text}");
     }
 }
+
+#[test]
+fn a_destination_on_the_aws_default_credential_chain_stores_no_secret() {
+    let Some(s3) = S3Server::from_env() else {
+        return;
+    };
+    let m = Machine::new("s3chain");
+    if !m.keyring_available() {
+        return;
+    }
+    // A shared credentials file with a named profile, as `aws configure --profile` writes.
+    let credentials = m.path("aws-credentials");
+    std::fs::write(
+        &credentials,
+        format!(
+            "[backup]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            s3.access, s3.secret
+        ),
+    )
+    .unwrap();
+    let config = m.path("aws-config");
+    std::fs::write(&config, "[profile backup]\nregion = us-east-1\n").unwrap();
+    let cmd = || {
+        let mut c = m.cmd();
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+            .env("AWS_CONFIG_FILE", &config)
+            // No instance metadata service here: do not wait for one.
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        c
+    };
+    let bucket = s3.bucket("chain");
+    let add = |name: &str, profile: &str| {
+        cmd()
+            .args([
+                "destination",
+                "add-s3",
+                "--name",
+                name,
+                "--provider",
+                "custom",
+                "--endpoint",
+                &s3.endpoint,
+                "--bucket",
+                &bucket,
+                "--default-credentials",
+                "--profile",
+                profile,
+            ])
+            .assert()
+            .success();
+    };
+    add("chain", "backup");
+    add("nobody", "no-such-profile");
+    std::fs::write(m.path("db.sql"), b"SELECT 1;\n".repeat(1000)).unwrap();
+    let out = cmd()
+        .args([
+            "--json",
+            "backup",
+            "--file",
+            "db.sql",
+            "--to",
+            "chain",
+            "--no-encryption",
+        ])
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let object = report["object"].as_str().unwrap().to_owned();
+    cmd()
+        .args(["verify", &object, "--from", "chain"])
+        .assert()
+        .success();
+
+    // A profile that does not exist: the error says where credentials are looked for.
+    let out = cmd()
+        .args(["verify", &object, "--from", "nobody"])
+        .assert()
+        .code(5);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("no AWS credentials"), "{err}");
+    assert!(err.contains("AWS_PROFILE"), "{err}");
+
+    // An s3:// address without keys in the environment uses the chain too.
+    cmd()
+        .env("AWS_PROFILE", "backup")
+        .args([
+            "verify",
+            &object,
+            "--from",
+            &format!("s3://{bucket}"),
+            "--endpoint",
+            &s3.endpoint,
+        ])
+        .assert()
+        .success();
+
+    // Nothing went to the keyring for these destinations.
+    let listing = std::process::Command::new("secret-tool")
+        .args(["search", "--all", "service", &m.service])
+        .output();
+    if let Ok(listing) = listing {
+        let text = String::from_utf8_lossy(&listing.stdout).to_string()
+            + &String::from_utf8_lossy(&listing.stderr);
+        assert!(!text.contains("secret-access-key"), "{text}");
+    }
+}

@@ -22,7 +22,46 @@ pub struct Alert {
     pub level: AlertLevel,
     pub title: String,
     pub body: String,
-    pub run_id: String,
+    /// What a click on the notification opens.
+    pub opens: AlertOpens,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum AlertOpens {
+    /// The run in the history.
+    Run { run_id: String },
+    /// The Storage Explorer on a destination.
+    Explorer { destination_id: String },
+}
+
+/// The notification that a backup restored from Glacier can be read.
+pub fn glacier_ready(ready: &crate::glacier::GlacierReady) -> Alert {
+    let what = match &ready.job_name {
+        Some(job) => format!("A backup of {job}"),
+        None => "A backup".to_owned(),
+    };
+    let until = match &ready.ready_until {
+        Some(until) => format!(
+            " until {}",
+            until
+                .parse::<jiff::Timestamp>()
+                .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|_| until.clone())
+        ),
+        None => String::new(),
+    };
+    Alert {
+        level: AlertLevel::Success,
+        title: "Restored from Glacier".to_owned(),
+        body: format!(
+            "{what} on {} ({}) can now be downloaded, verified or restored{until}.",
+            ready.destination, ready.object
+        ),
+        opens: AlertOpens::Explorer {
+            destination_id: ready.destination_id.clone(),
+        },
+    }
 }
 
 /// Remembers which jobs are in a failure streak (for this process's lifetime).
@@ -51,7 +90,9 @@ impl AlertGate {
                         format!("Backup done: {}", run.job_name)
                     },
                     body: success_body(run),
-                    run_id: run.id.clone(),
+                    opens: AlertOpens::Run {
+                        run_id: run.id.clone(),
+                    },
                 })
             }
             RunStatus::Failed | RunStatus::Partial | RunStatus::Interrupted => {
@@ -65,7 +106,9 @@ impl AlertGate {
                         _ => format!("Backup failed: {}", run.job_name),
                     },
                     body: failure_body(run),
-                    run_id: run.id.clone(),
+                    opens: AlertOpens::Run {
+                        run_id: run.id.clone(),
+                    },
                 })
             }
             // Asked for (cancel) or not started (skip): nothing went wrong to report.
@@ -182,7 +225,12 @@ mod tests {
             first.body,
             "Office NAS: orders: the folder /mnt/nas is not mounted"
         );
-        assert_eq!(first.run_id, "r1");
+        assert_eq!(
+            first.opens,
+            AlertOpens::Run {
+                run_id: "r1".into()
+            }
+        );
         // Failing every minute: no storm.
         assert_eq!(gate.judge(&run("r2", RunStatus::Failed), true, false), None);
         assert_eq!(

@@ -16,6 +16,7 @@ use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::glacier::{view_without_restore, GlacierView};
 use crate::jobs::{JobTarget, LoadedJob};
 use crate::manifest::{Manifest, MANIFEST_SUFFIX};
 use crate::retention::{plan, Candidate, Decision, Retention};
@@ -74,6 +75,10 @@ pub struct BackupView {
     pub object_lock_mode: Option<String>,
     pub trigger: Option<String>,
     pub database: Option<String>,
+    /// The S3 storage class as last seen; `None` for folders.
+    pub storage_class: Option<String>,
+    /// For backups in S3 Glacier: whether they need, await or have a restored copy.
+    pub glacier: Option<GlacierView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -96,6 +101,7 @@ pub(crate) struct Found {
     pub created_at: Timestamp,
     pub modified: Option<Timestamp>,
     pub stored_size: u64,
+    pub storage_class: Option<String>,
 }
 
 /// Every backup on `destination` that has a readable manifest, plus the data objects
@@ -137,6 +143,7 @@ pub(crate) async fn survey(
             created_at,
             modified: info.modified,
             stored_size: info.size,
+            storage_class: info.storage_class.clone(),
             manifest,
         });
     }
@@ -318,17 +325,34 @@ impl Engine {
             {
                 continue;
             }
-            let record = catalog_record(
-                &target.destination_id,
-                &backup.object,
-                &backup.manifest,
-                backup.manifest.stored_size,
-                Some(run_id),
-                now,
-            );
+            let record = BackupRecord {
+                storage_class: self.configured_storage_class(&target.destination_id),
+                ..catalog_record(
+                    &target.destination_id,
+                    &backup.object,
+                    &backup.manifest,
+                    backup.manifest.stored_size,
+                    Some(run_id),
+                    now,
+                )
+            };
             if let Err(e) = self.store().upsert_backup(&record) {
                 tracing::warn!(object = %backup.object, "cannot add the backup to the catalog: {e}");
             }
+        }
+    }
+
+    /// The storage class a saved destination writes backups in; `None` for folders.
+    fn configured_storage_class(&self, id: &str) -> Option<String> {
+        let record = self.store().destination(id).ok()?;
+        match record.kind {
+            dbackup_store::DestinationKind::Local => None,
+            dbackup_store::DestinationKind::S3 => Some(
+                record.config["storageClass"]
+                    .as_str()
+                    .unwrap_or("STANDARD")
+                    .to_owned(),
+            ),
         }
     }
 
@@ -468,14 +492,17 @@ impl Engine {
                 if let Some(job) = &f.manifest.job_name {
                     jobs.insert(job.clone());
                 }
-                store.upsert_backup(&catalog_record(
-                    destination_id,
-                    f.object.as_str(),
-                    &f.manifest,
-                    f.stored_size,
-                    None,
-                    now,
-                ))?;
+                store.upsert_backup(&BackupRecord {
+                    storage_class: f.storage_class.clone(),
+                    ..catalog_record(
+                        destination_id,
+                        f.object.as_str(),
+                        &f.manifest,
+                        f.stored_size,
+                        None,
+                        now,
+                    )
+                })?;
             }
             store.remove_backups_not_seen(destination_id, now)?;
         }
@@ -494,6 +521,7 @@ impl Engine {
         destination_id: Option<&str>,
         job_id: Option<&str>,
     ) -> Result<Vec<BackupView>, EngineError> {
+        let mut glacier = self.glacier_views()?;
         Ok(self
             .store()
             .list_backups(destination_id, job_id)?
@@ -505,6 +533,10 @@ impl Engine {
                     .map(str::to_owned),
                 object_lock_mode: b.manifest["objectLock"]["mode"].as_str().map(str::to_owned),
                 database: b.manifest["database"].as_str().map(str::to_owned),
+                glacier: glacier
+                    .remove(&(b.destination_id.clone(), b.object.clone()))
+                    .or_else(|| view_without_restore(b.storage_class.as_deref())),
+                storage_class: b.storage_class,
                 destination_id: b.destination_id,
                 object: b.object,
                 job_id: b.job_id,
@@ -538,6 +570,7 @@ fn catalog_record(
         locked: manifest.locked,
         manifest: serde_json::to_value(manifest).unwrap_or_default(),
         seen_at: now,
+        storage_class: None,
     }
 }
 

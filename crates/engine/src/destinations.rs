@@ -169,7 +169,9 @@ impl Engine {
         // The row first: a destination must never exist without its secret. A secret
         // left behind (keyring locked right now) is only an orphan entry, and logged.
         self.store().delete_destination(id)?;
-        if record.kind == dbackup_store::DestinationKind::S3 {
+        let has_secret = record.kind == dbackup_store::DestinationKind::S3
+            && record.config["credentials"].as_str() != Some("default_chain");
+        if has_secret {
             if let Err(e) = self.keyring.delete(&secret_account(id)) {
                 tracing::warn!(
                     id,

@@ -24,6 +24,8 @@ pub enum ErrorCode {
     Corrupt,
     /// The source (database, dump tool, file) failed.
     Source,
+    /// The backup is in S3 Glacier: request a restore and wait until it is ready.
+    NeedsRestore,
     Cancelled,
     Internal,
 }
@@ -57,6 +59,15 @@ pub enum EngineError {
     RestoreTarget { detail: String },
     #[error("another scheduler already runs the jobs of this computer: {holder}. Only one may run at a time, so no job runs twice; stop that one first, or let it do the work")]
     SchedulerBusy { holder: String },
+    #[error("{object} is stored in {class} and {state}. {what_to_do}")]
+    NeedsRestore {
+        object: String,
+        class: String,
+        state: String,
+        what_to_do: String,
+    },
+    #[error("some restores from Glacier could not be checked: {failures}. They are checked again next time")]
+    GlacierCheckFailed { failures: String },
     #[error("cancelled; nothing was left that looks like a complete backup")]
     Cancelled,
     #[error("internal error: {detail}. Please report it with the log file")]
@@ -81,10 +92,15 @@ impl EngineError {
             Self::Store(_) | Self::NoHomeDir => ErrorCode::Store,
             Self::Keyring(KeyringError::NotFound { .. }) => ErrorCode::NotFound,
             Self::Keyring(_) => ErrorCode::Keyring,
-            Self::Storage(dbackup_storage::StorageError::ObjectLockUnavailable { .. }) => {
-                ErrorCode::InvalidInput
-            }
-            Self::Storage(_) | Self::AllDestinationsFailed { .. } => ErrorCode::Storage,
+            Self::Storage(
+                dbackup_storage::StorageError::ObjectLockUnavailable { .. }
+                | dbackup_storage::StorageError::NotArchived { .. },
+            ) => ErrorCode::InvalidInput,
+            Self::Storage(dbackup_storage::StorageError::Archived { .. })
+            | Self::NeedsRestore { .. } => ErrorCode::NeedsRestore,
+            Self::Storage(_)
+            | Self::AllDestinationsFailed { .. }
+            | Self::GlacierCheckFailed { .. } => ErrorCode::Storage,
             Self::Archive(e) => archive_code(e),
             Self::Mismatch { .. } => ErrorCode::Corrupt,
             Self::SourceFailed { .. } => ErrorCode::Source,

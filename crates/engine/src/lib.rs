@@ -8,6 +8,7 @@ pub mod backup;
 pub mod catalog;
 mod destinations;
 mod error;
+pub mod glacier;
 pub mod inspect;
 pub mod jobs;
 pub mod keys;

@@ -43,8 +43,19 @@ pub struct ReadReport {
     pub warnings: Vec<String>,
 }
 
-/// The object's size and class; NotFound when there is no such object.
+/// The object's size and class; NotFound when there is no such object, NeedsRestore
+/// when it is in S3 Glacier without a readable restored copy.
 pub(crate) async fn existing(
+    destination: &dyn Destination,
+    object: &ObjectKey,
+) -> Result<dbackup_storage::ObjectInfo, EngineError> {
+    let info = existing_object(destination, object).await?;
+    crate::glacier::ensure_readable(destination, &info).await?;
+    Ok(info)
+}
+
+/// The object's size and class; NotFound when there is no such object.
+pub(crate) async fn existing_object(
     destination: &dyn Destination,
     object: &ObjectKey,
 ) -> Result<dbackup_storage::ObjectInfo, EngineError> {

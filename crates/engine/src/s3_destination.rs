@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 pub use dbackup_storage::probe::ProbeReport;
 use dbackup_storage::{
-    Destination, LocalFolder, S3Destination, S3Settings, ServerSideEncryption,
+    Destination, LocalFolder, S3Credentials, S3Destination, S3Settings, ServerSideEncryption,
     DEFAULT_PARTS_IN_FLIGHT, DEFAULT_PART_SIZE,
 };
 use dbackup_store::NewDestination;
@@ -75,11 +75,30 @@ pub struct S3DestinationConfig {
     pub path_style: bool,
     pub account_id: Option<String>,
     pub jurisdiction: Option<R2Jurisdiction>,
+    /// Empty when the credentials come from the AWS default chain.
     pub access_key_id: String,
+    #[serde(default)]
+    pub credentials: CredentialSource,
+    /// With the default chain: the profile of ~/.aws/config to use (default: AWS_PROFILE,
+    /// else `default`).
+    #[serde(default)]
+    pub profile: Option<String>,
     pub storage_class: String,
     pub sse: SseMode,
     pub kms_key_id: Option<String>,
     pub transfer_acceleration: bool,
+}
+
+/// Where an S3 destination's credentials come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialSource {
+    /// An access key id, with its secret in the OS keyring.
+    #[default]
+    AccessKey,
+    /// The AWS default chain: environment, ~/.aws profiles, SSO, credential_process,
+    /// web identity, and the instance or container role. Nothing goes to the keyring.
+    DefaultChain,
 }
 
 /// The form for a new S3 destination.
@@ -95,8 +114,13 @@ pub struct NewS3Destination {
     pub path_style: bool,
     pub account_id: Option<String>,
     pub jurisdiction: Option<R2Jurisdiction>,
+    /// Required with `credentials: access_key`, ignored with the default chain.
     pub access_key_id: String,
     pub secret_access_key: String,
+    #[serde(default)]
+    pub credentials: CredentialSource,
+    #[serde(default)]
+    pub profile: Option<String>,
     pub storage_class: Option<String>,
     pub sse: SseMode,
     pub kms_key_id: Option<String>,
@@ -184,14 +208,49 @@ fn r2_endpoint(account: &str, jurisdiction: R2Jurisdiction) -> String {
 /// Validates the form and returns the config to store, the secret, and notices.
 pub fn validate(
     input: &NewS3Destination,
-) -> Result<(String, S3DestinationConfig, Secret, Vec<String>), EngineError> {
+) -> Result<(String, S3DestinationConfig, Option<Secret>, Vec<String>), EngineError> {
     let mut notices = Vec::new();
     let name = validate_name(&input.name)?;
     let bucket = input.bucket.trim().to_owned();
     validate_bucket(&bucket)?;
     let prefix = normalize_prefix(&input.prefix)?;
-    let access_key_id = trimmed_key("accessKeyId", &input.access_key_id, &mut notices)?;
-    let secret = trimmed_key("secretAccessKey", &input.secret_access_key, &mut notices)?;
+    let (access_key_id, secret, profile) = match input.credentials {
+        CredentialSource::AccessKey => (
+            trimmed_key("accessKeyId", &input.access_key_id, &mut notices)?,
+            Some(Secret::from(trimmed_key(
+                "secretAccessKey",
+                &input.secret_access_key,
+                &mut notices,
+            )?)),
+            None,
+        ),
+        CredentialSource::DefaultChain => {
+            if input.provider == S3Provider::R2 {
+                return Err(EngineError::invalid(
+                    "credentials",
+                    "Cloudflare R2 has no AWS credential chain: give the access key of an R2 API token",
+                ));
+            }
+            let profile = input
+                .profile
+                .as_deref()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned);
+            if let Some(p) = &profile {
+                if !p
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.@+".contains(c))
+                {
+                    return Err(EngineError::invalid(
+                        "profile",
+                        format!("{p:?} is not a profile name of ~/.aws/config"),
+                    ));
+                }
+            }
+            (String::new(), None, profile)
+        }
+    };
     let storage_class = input
         .storage_class
         .as_deref()
@@ -299,16 +358,19 @@ pub fn validate(
         account_id,
         jurisdiction,
         access_key_id,
+        credentials: input.credentials,
+        profile,
         storage_class,
         sse: input.sse,
         kms_key_id,
         transfer_acceleration: input.transfer_acceleration,
     };
-    Ok((name, config, Secret::from(secret), notices))
+    Ok((name, config, secret, notices))
 }
 
-/// The S3 client settings for a stored config and its secret.
-pub fn settings(config: &S3DestinationConfig, secret: Secret) -> S3Settings {
+/// The S3 client settings for a stored config and its secret (`None` with the default
+/// credential chain).
+pub fn settings(config: &S3DestinationConfig, secret: Option<Secret>) -> S3Settings {
     let endpoint = match (config.provider, &config.account_id) {
         (S3Provider::R2, Some(account)) => Some(r2_endpoint(
             account,
@@ -322,8 +384,15 @@ pub fn settings(config: &S3DestinationConfig, secret: Secret) -> S3Settings {
         bucket: config.bucket.clone(),
         prefix: config.prefix.clone(),
         force_path_style: config.path_style,
-        access_key_id: config.access_key_id.clone(),
-        secret_access_key: secret,
+        credentials: match (config.credentials, secret) {
+            (CredentialSource::AccessKey, Some(secret)) => S3Credentials::Keys {
+                access_key_id: config.access_key_id.clone(),
+                secret_access_key: secret,
+            },
+            _ => S3Credentials::DefaultChain {
+                profile: config.profile.clone(),
+            },
+        },
         storage_class: (config.storage_class != "STANDARD").then(|| config.storage_class.clone()),
         part_size: DEFAULT_PART_SIZE,
         equal_parts: config.provider == S3Provider::R2,
@@ -360,7 +429,9 @@ impl Engine {
             detail: format!("cannot encode the destination: {e}"),
         })?;
         // Keyring first, so a stored destination always has its secret.
-        self.keyring.set(&secret_account(&id), &secret)?;
+        if let Some(secret) = &secret {
+            self.keyring.set(&secret_account(&id), secret)?;
+        }
         let record = self.store().insert_destination(
             &NewDestination {
                 id: id.clone(),
@@ -394,18 +465,7 @@ impl Engine {
     ) -> Result<ProbeReport, EngineError> {
         let record = self.store().destination(id)?;
         if record.kind == dbackup_store::DestinationKind::S3 {
-            let config: S3DestinationConfig =
-                serde_json::from_value(record.config).map_err(|e| {
-                    dbackup_store::StoreError::Corrupt {
-                        what: "destination",
-                        id: id.to_owned(),
-                        reason: e.to_string(),
-                    }
-                })?;
-            let secret = self.keyring.get(&secret_account(id))?;
-            return Ok(S3Destination::new(settings(&config, secret))
-                .probe(now)
-                .await);
+            return Ok(self.s3_destination(id, record.config)?.probe(now).await);
         }
         let (_, destination) = self.open_destination(id)?;
         Ok(probe_folder(destination.as_ref()).await)
@@ -425,22 +485,31 @@ impl Engine {
                     .to_owned();
                 Ok((record.name, Arc::new(LocalFolder::new(path))))
             }
-            dbackup_store::DestinationKind::S3 => {
-                let config: S3DestinationConfig =
-                    serde_json::from_value(record.config).map_err(|e| {
-                        dbackup_store::StoreError::Corrupt {
-                            what: "destination",
-                            id: id.to_owned(),
-                            reason: e.to_string(),
-                        }
-                    })?;
-                let secret = self.keyring.get(&secret_account(id))?;
-                Ok((
-                    record.name,
-                    Arc::new(S3Destination::new(settings(&config, secret))),
-                ))
-            }
+            dbackup_store::DestinationKind::S3 => Ok((
+                record.name,
+                Arc::new(self.s3_destination(id, record.config)?),
+            )),
         }
+    }
+
+    /// A saved S3 destination's client, its secret read from the keyring (none with
+    /// the default credential chain).
+    fn s3_destination(
+        &self,
+        id: &str,
+        config: serde_json::Value,
+    ) -> Result<S3Destination, EngineError> {
+        let config: S3DestinationConfig =
+            serde_json::from_value(config).map_err(|e| dbackup_store::StoreError::Corrupt {
+                what: "destination",
+                id: id.to_owned(),
+                reason: e.to_string(),
+            })?;
+        let secret = match config.credentials {
+            CredentialSource::AccessKey => Some(self.keyring.get(&secret_account(id))?),
+            CredentialSource::DefaultChain => None,
+        };
+        Ok(S3Destination::new(settings(&config, secret)))
     }
 }
 
@@ -576,6 +645,8 @@ mod tests {
             jurisdiction: None,
             access_key_id: " AKIAEXAMPLE ".into(),
             secret_access_key: "secret".into(),
+            credentials: CredentialSource::AccessKey,
+            profile: None,
             storage_class: None,
             sse: SseMode::S3Managed,
             kms_key_id: None,
@@ -597,6 +668,7 @@ mod tests {
         r2.account_id = Some("0123456789abcdef0123456789ABCDEF".into());
         r2.jurisdiction = Some(R2Jurisdiction::Eu);
         let (_, config, secret, _) = validate(&r2).unwrap();
+        assert!(secret.is_some());
         assert_eq!(config.region, "auto");
         let s = settings(&config, secret);
         assert_eq!(
@@ -626,5 +698,36 @@ mod tests {
         bad = form();
         bad.secret_access_key = "   ".into();
         assert_eq!(validate(&bad).unwrap_err().field(), Some("secretAccessKey"));
+    }
+
+    #[test]
+    fn the_default_chain_needs_no_keys_and_stores_no_secret() {
+        let mut chain = form();
+        chain.credentials = CredentialSource::DefaultChain;
+        chain.access_key_id = String::new();
+        chain.secret_access_key = String::new();
+        chain.profile = Some(" backup-role ".into());
+        let (_, config, secret, _) = validate(&chain).unwrap();
+        assert!(secret.is_none());
+        assert_eq!(config.access_key_id, "");
+        assert_eq!(config.profile.as_deref(), Some("backup-role"));
+        let s = settings(&config, None);
+        assert!(matches!(
+            s.credentials,
+            S3Credentials::DefaultChain { profile: Some(ref p) } if p == "backup-role"
+        ));
+        // A config stored before the chain existed reads as an access key.
+        let mut old = serde_json::to_value(&config).unwrap();
+        old.as_object_mut().unwrap().remove("credentials");
+        let old: S3DestinationConfig = serde_json::from_value(old).unwrap();
+        assert_eq!(old.credentials, CredentialSource::AccessKey);
+
+        chain.profile = Some("two words".into());
+        assert_eq!(validate(&chain).unwrap_err().field(), Some("profile"));
+        chain.profile = None;
+        chain.provider = S3Provider::R2;
+        chain.account_id = Some("0123456789abcdef0123456789abcdef".into());
+        chain.sse = SseMode::BucketDefault;
+        assert_eq!(validate(&chain).unwrap_err().field(), Some("credentials"));
     }
 }

@@ -20,6 +20,8 @@ pub enum StorageError {
     SignatureDoesNotMatch { destination: String },
     #[error("The difference between this computer's clock and {destination}'s is too large (RequestTimeTooSkewed). Set the clock right (enable automatic time) and try again")]
     ClockSkew { destination: String },
+    #[error("no AWS credentials for {destination}: {detail}. The default credential chain looks in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, in ~/.aws/credentials and ~/.aws/config (AWS_PROFILE; for SSO run `aws sso login`), and at the instance or container role. Set one of these up, or give the destination an access key")]
+    NoCredentials { destination: String, detail: String },
     #[error("cannot reach {endpoint}: {detail}. Check the endpoint address, your network connection, and any proxy or firewall")]
     Unreachable { endpoint: String, detail: String },
     #[error("{operation} at {destination} failed: {code}{}", if message.is_empty() { String::new() } else { format!(" ({message})") })]
@@ -38,6 +40,10 @@ pub enum StorageError {
     },
     #[error("the upload of {key:?} was aborted; nothing was stored under that name")]
     Aborted { key: String },
+    #[error("{key} at {destination} is in an archive storage class (S3 Glacier Flexible Retrieval or Deep Archive) and cannot be read until it is restored. Request a restore (Storage Explorer: Restore from Glacier, or `dbackup backup glacier-restore`), wait until it is ready (minutes to 48 hours, by tier), then try again")]
+    Archived { destination: String, key: String },
+    #[error("{key} is stored in {class}, which is read directly: it needs no restore")]
+    NotArchived { key: String, class: String },
     #[error("{destination} has no S3 Object Lock: it is a folder, or its bucket was created without Object Lock (it can only be enabled when a bucket is created). Create a bucket with Object Lock enabled for immutable backups; a DBackup lock (without --until) still keeps a backup from retention")]
     ObjectLockUnavailable { destination: String },
 }

@@ -2,14 +2,18 @@
 //! never knows which one it talks to. Keys are relative to the destination's root
 //! (its folder, or its bucket and path prefix) and always use `/` as separator.
 
+mod credentials;
 mod error;
+mod glacier;
 mod key;
 mod local;
 mod object_lock;
 pub mod probe;
 mod s3;
 
+pub use credentials::S3Credentials;
 pub use error::StorageError;
+pub use glacier::{needs_restore, ArchiveState, RestoreRequested, RestoreTier};
 pub use key::ObjectKey;
 pub use local::LocalFolder;
 pub use object_lock::{LockMode, ObjectRetention};
@@ -69,6 +73,27 @@ pub trait Destination: Send + Sync + std::fmt::Debug {
         let _ = (key, retention);
         Err(StorageError::ObjectLockUnavailable {
             destination: format!("{self:?}"),
+        })
+    }
+
+    /// Whether the object can be read now, or is in an archive storage class (S3
+    /// Glacier) and needs or awaits a restore. Folders: always readable.
+    async fn archive_state(&self, key: &ObjectKey) -> Result<ArchiveState, StorageError> {
+        let _ = key;
+        Ok(ArchiveState::Readable)
+    }
+
+    /// Asks S3 to make a readable copy of an archived object for `days` days.
+    async fn request_restore(
+        &self,
+        key: &ObjectKey,
+        days: u32,
+        tier: RestoreTier,
+    ) -> Result<RestoreRequested, StorageError> {
+        let _ = (days, tier);
+        Err(StorageError::NotArchived {
+            key: key.to_string(),
+            class: "a folder".into(),
         })
     }
 

@@ -5,16 +5,16 @@ use async_trait::async_trait;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::{
-    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+    BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, StorageClass};
 use aws_sdk_s3::Client;
 use bytes::{Bytes, BytesMut};
-use secrecy::{ExposeSecret, SecretString};
 use tokio::task::JoinSet;
 
+use crate::credentials::{static_keys, LazyDefaultChain, S3Credentials};
 use crate::{Destination, ObjectInfo, ObjectKey, StorageError, Upload};
 
 /// S3 refuses parts under 5 MiB (but the last); larger parts mean fewer requests and
@@ -73,8 +73,7 @@ pub struct S3Settings {
     /// Normalised: empty, or segments each followed by `/`.
     pub prefix: String,
     pub force_path_style: bool,
-    pub access_key_id: String,
-    pub secret_access_key: SecretString,
+    pub credentials: S3Credentials,
     /// For backup data objects only; `None` means the bucket's default (STANDARD).
     pub storage_class: Option<String>,
     pub part_size: usize,
@@ -105,7 +104,7 @@ impl std::fmt::Debug for S3Settings {
             .field("bucket", &self.bucket)
             .field("prefix", &self.prefix)
             .field("force_path_style", &self.force_path_style)
-            .field("access_key_id", &self.access_key_id)
+            .field("credentials", &self.credentials)
             .field("storage_class", &self.storage_class)
             .finish_non_exhaustive()
     }
@@ -119,17 +118,19 @@ pub struct S3Destination {
 
 impl S3Destination {
     pub fn new(settings: S3Settings) -> Self {
-        let credentials = Credentials::new(
-            settings.access_key_id.trim(),
-            settings.secret_access_key.expose_secret().trim(),
-            None,
-            None,
-            "dbackup",
-        );
         let mut config = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(settings.region.clone()))
-            .credentials_provider(credentials)
+            .region(Region::new(settings.region.clone()));
+        config = match &settings.credentials {
+            S3Credentials::Keys {
+                access_key_id,
+                secret_access_key,
+            } => config.credentials_provider(static_keys(access_key_id, secret_access_key)),
+            S3Credentials::DefaultChain { profile } => config.credentials_provider(
+                LazyDefaultChain::new(settings.region.clone(), profile.clone()),
+            ),
+        };
+        config = config
             .force_path_style(settings.force_path_style)
             .accelerate(settings.accelerate)
             // Throttling (SlowDown, 503), timeouts and resets are retried with
@@ -180,7 +181,7 @@ impl S3Destination {
         format!("{}{}", self.settings.prefix, key.as_str())
     }
 
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         describe(&self.settings)
     }
 
@@ -200,6 +201,10 @@ impl S3Destination {
             .await
             .map_err(|e| match e.code() {
                 Some("NoSuchKey") => StorageError::NotFound {
+                    destination: self.describe(),
+                    key: key.to_string(),
+                },
+                Some("InvalidObjectState") => StorageError::Archived {
                     destination: self.describe(),
                     key: key.to_string(),
                 },
@@ -226,6 +231,26 @@ impl S3Destination {
     }
 }
 
+/// Why the credentials could not be found, when that is what failed: the SDK reports
+/// it as a dispatch failure, which would otherwise read as an unreachable server.
+fn credentials_failure(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(c) = e.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+        {
+            let mut detail = c.to_string();
+            let mut inner = std::error::Error::source(c);
+            while let Some(cause) = inner {
+                detail = format!("{detail}: {cause}");
+                inner = cause.source();
+            }
+            return Some(detail);
+        }
+        next = e.source();
+    }
+    None
+}
+
 fn describe(settings: &S3Settings) -> String {
     match &settings.endpoint {
         Some(endpoint) => format!("s3://{}/{} at {endpoint}", settings.bucket, settings.prefix),
@@ -249,6 +274,12 @@ pub(crate) fn map_sdk_error<E: ProvideErrorMetadata + std::error::Error + Send +
             .clone()
             .unwrap_or_else(|| format!("Amazon S3 in {}", settings.region))
     };
+    if let Some(detail) = credentials_failure(&err) {
+        return StorageError::NoCredentials {
+            destination,
+            detail,
+        };
+    }
     match &err {
         SdkError::DispatchFailure(failure) => {
             return StorageError::Unreachable {
@@ -438,6 +469,19 @@ impl Destination for S3Destination {
 
     async fn object_lock_enabled(&self) -> Result<bool, StorageError> {
         self.object_lock_enabled_s3().await
+    }
+
+    async fn archive_state(&self, key: &ObjectKey) -> Result<crate::ArchiveState, StorageError> {
+        Ok(self.archive_state_s3(key).await?.1)
+    }
+
+    async fn request_restore(
+        &self,
+        key: &ObjectKey,
+        days: u32,
+        tier: crate::RestoreTier,
+    ) -> Result<crate::RestoreRequested, StorageError> {
+        self.request_restore_s3(key, days, tier).await
     }
 
     async fn set_retention(
@@ -755,8 +799,7 @@ mod tests {
             bucket: "b".into(),
             prefix: String::new(),
             force_path_style: false,
-            access_key_id: "k".into(),
-            secret_access_key: SecretString::from("s"),
+            credentials: S3Credentials::keys("k", "s"),
             storage_class: None,
             part_size: 16 * MIB,
             equal_parts: true,

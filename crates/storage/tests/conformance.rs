@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 use dbackup_storage::{
-    Destination, LocalFolder, ObjectKey, S3Destination, S3Settings, StorageError,
+    Destination, LocalFolder, ObjectKey, S3Credentials, S3Destination, S3Settings, StorageError,
 };
 
 fn key(s: &str) -> ObjectKey {
@@ -180,8 +180,7 @@ fn settings(server: &TestServer, bucket: &str, prefix: &str) -> S3Settings {
         bucket: bucket.into(),
         prefix: prefix.into(),
         force_path_style: true,
-        access_key_id: server.access_key.clone(),
-        secret_access_key: server.secret_key.clone().into(),
+        credentials: S3Credentials::keys(&server.access_key, &server.secret_key),
         storage_class: None,
         part_size: 5 * 1024 * 1024,
         equal_parts: false,
@@ -264,7 +263,7 @@ async fn s3_errors_are_mapped_to_what_users_can_act_on() {
     let bucket = fresh_bucket(&server, "errs").await;
 
     let mut wrong_secret = settings(&server, &bucket, "");
-    wrong_secret.secret_access_key = "not-the-secret".to_owned().into();
+    wrong_secret.credentials = S3Credentials::keys(&server.access_key, "not-the-secret");
     let err = S3Destination::new(wrong_secret).list("").await.unwrap_err();
     assert!(
         matches!(err, StorageError::SignatureDoesNotMatch { .. }),
@@ -274,7 +273,7 @@ async fn s3_errors_are_mapped_to_what_users_can_act_on() {
     assert!(!err.to_string().contains("not-the-secret"));
 
     let mut unknown_key = settings(&server, &bucket, "");
-    unknown_key.access_key_id = "AKIANOSUCHKEY0000000".into();
+    unknown_key.credentials = S3Credentials::keys("AKIANOSUCHKEY0000000", &server.secret_key);
     let err = S3Destination::new(unknown_key).list("").await.unwrap_err();
     assert!(
         matches!(err, StorageError::InvalidAccessKeyId { .. }),
@@ -293,7 +292,8 @@ async fn s3_errors_are_mapped_to_what_users_can_act_on() {
 
     // Keys are sent trimmed: pasted spaces do not break authentication.
     let mut spaced = settings(&server, &bucket, "");
-    spaced.access_key_id = format!("  {}  ", server.access_key);
+    spaced.credentials =
+        S3Credentials::keys(format!("  {}  ", server.access_key), &server.secret_key);
     S3Destination::new(spaced).list("").await.unwrap();
 }
 
@@ -385,8 +385,7 @@ async fn s3_connection_test_reports_each_action_and_the_bucket() {
         panic!("the test server should export DBACKUP_TEST_S3_USER2_ACCESS_KEY/SECRET_KEY");
     };
     let mut other = settings(&server, &bucket, "team/db/");
-    other.access_key_id = access2;
-    other.secret_access_key = secret2.into();
+    other.credentials = S3Credentials::keys(access2, secret2);
     let report = S3Destination::new(other).probe(now).await;
     assert!(!report.all_ok());
     let put = &report.actions[0];
@@ -435,4 +434,180 @@ async fn s3_listing_follows_continuation_tokens_past_1000_keys() {
         listed[total - 1].key.as_str(),
         format!("job/b{:05}.dbk", total - 1)
     );
+}
+
+/// A TCP proxy in front of the S3 server that resets the first `resets` connections
+/// once they have carried `after` bytes towards the server, as a flaky network does in
+/// the middle of an upload. Returns its address and the count of resets done.
+async fn resetting_proxy(
+    upstream: std::net::SocketAddr,
+    resets: usize,
+    after: usize,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let done = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = done.clone();
+    tokio::spawn(async move {
+        let mut accepted = 0usize;
+        while let Ok((mut client, _)) = listener.accept().await {
+            accepted += 1;
+            let reset_this = accepted <= resets;
+            let done = done.clone();
+            tokio::spawn(async move {
+                let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
+                if !reset_this {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    return;
+                }
+                let (mut server_read, mut server_write) = server.split();
+                let (mut client_read, mut client_write) = client.split();
+                let upward = async {
+                    let mut sent = 0;
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while sent < after {
+                        let n = client_read.read(&mut buf).await?;
+                        if n == 0 {
+                            break;
+                        }
+                        server_write.write_all(&buf[..n]).await?;
+                        sent += n;
+                    }
+                    Ok::<_, std::io::Error>(sent >= after)
+                };
+                let reset = tokio::select! {
+                    r = upward => r.unwrap_or(false),
+                    _ = tokio::io::copy(&mut server_read, &mut client_write) => false,
+                };
+                if reset {
+                    // RST instead of FIN: the client sees "connection reset by peer".
+                    let _ = client.set_zero_linger();
+                    done.fetch_add(1, Ordering::SeqCst);
+                }
+                drop(client);
+            });
+        }
+    });
+    (addr, count)
+}
+
+#[tokio::test]
+async fn uploads_survive_connections_reset_mid_upload() {
+    let Some(server) = test_server() else { return };
+    let bucket = fresh_bucket(&server, "resets").await;
+    let upstream = server
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("the test endpoint is http://IP:PORT");
+    // Every connection that carries a part gets cut after 1 MiB, for the first three.
+    let (proxy, resets) = resetting_proxy(upstream, 3, 1024 * 1024).await;
+    let mut flaky = settings(&server, &bucket, "flaky/");
+    flaky.endpoint = Some(format!("http://{proxy}"));
+    let dest = S3Destination::new(flaky);
+
+    let big = data(16 * 1024 * 1024 + 4321, 9);
+    let mut upload = dest.start_upload(&key("job/big.dbk"), None).await.unwrap();
+    for chunk in big.chunks(1024 * 1024) {
+        upload.write(Bytes::copy_from_slice(chunk)).await.unwrap();
+    }
+    upload.complete().await.unwrap();
+    let small = data(2 * 1024 * 1024, 10);
+    dest.put(&key("job/small.dbk"), small.clone())
+        .await
+        .unwrap();
+
+    assert!(
+        resets.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "the proxy never reset a connection, so nothing was tested"
+    );
+    // Read back around the proxy: the objects are whole.
+    let direct = S3Destination::new(settings(&server, &bucket, "flaky/"));
+    assert_eq!(direct.get(&key("job/big.dbk")).await.unwrap(), big);
+    assert_eq!(direct.get(&key("job/small.dbk")).await.unwrap(), small);
+}
+
+#[tokio::test]
+async fn s3_connection_test_reads_versioning_and_lifecycle_rules() {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, BucketVersioningStatus, ExpirationStatus, LifecycleRule,
+        LifecycleRuleFilter, Transition, TransitionStorageClass, VersioningConfiguration,
+    };
+    let Some(server) = test_server() else { return };
+    let bucket = fresh_bucket(&server, "lifecycle").await;
+    let dest = S3Destination::new(settings(&server, &bucket, "team/db/"));
+    let client = dest.client();
+    client
+        .put_bucket_versioning()
+        .bucket(&bucket)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let rule = |id: &str, prefix: &str, class: TransitionStorageClass| {
+        LifecycleRule::builder()
+            .id(id)
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix(prefix).build())
+            .transitions(Transition::builder().days(30).storage_class(class).build())
+            .build()
+            .unwrap()
+    };
+    client
+        .put_bucket_lifecycle_configuration()
+        .bucket(&bucket)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                // Over the destination's prefix, to Glacier: warned about.
+                .rules(rule(
+                    "archive-team",
+                    "team/",
+                    TransitionStorageClass::Glacier,
+                ))
+                // Elsewhere in the bucket: none of DBackup's business.
+                .rules(rule(
+                    "archive-logs",
+                    "logs/",
+                    TransitionStorageClass::Glacier,
+                ))
+                // Over the prefix but to Standard-IA: restores stay instant.
+                .rules(rule(
+                    "cheaper",
+                    "team/db/",
+                    TransitionStorageClass::StandardIa,
+                ))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let report = dest.probe(jiff::Timestamp::now()).await;
+    assert!(report.all_ok(), "{report:#?}");
+    assert_eq!(report.versioning.as_deref(), Some("Enabled"));
+    assert!(
+        !report.warnings.iter().any(|w| w.contains("versioning")),
+        "{:?}",
+        report.warnings
+    );
+    let lifecycle: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("lifecycle rule"))
+        .collect();
+    assert_eq!(lifecycle.len(), 1, "{:?}", report.warnings);
+    assert!(lifecycle[0].contains("\"archive-team\""), "{lifecycle:?}");
 }

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use dbackup_engine::glacier::{GlacierCheck, GlacierStatus, RestoreTier};
 use dbackup_engine::operations::{OperationView, Operations, RestoreRequest};
+
 use tauri::State;
 
 use super::Shared;
@@ -82,6 +84,40 @@ pub async fn delete_backup(
     let engine = Arc::clone(&engine);
     engine
         .delete_stored_backup(&destination_id, &object, jiff::Timestamp::now())
+        .await
+        .map_err(IpcError::from)
+}
+
+/// Asks S3 to restore a backup from Glacier for `days` days.
+#[tauri::command]
+#[specta::specta]
+pub async fn request_glacier_restore(
+    engine: Shared<'_>,
+    destination_id: String,
+    object: String,
+    tier: RestoreTier,
+    days: u32,
+) -> Result<GlacierStatus, IpcError> {
+    let engine = Arc::clone(&engine);
+    engine
+        .request_stored_glacier_restore(
+            &destination_id,
+            &object,
+            tier,
+            days,
+            jiff::Timestamp::now(),
+        )
+        .await
+        .map_err(IpcError::from)
+}
+
+/// Asks S3 now about the restores from Glacier still awaited.
+#[tauri::command]
+#[specta::specta]
+pub async fn check_glacier_restores(engine: Shared<'_>) -> Result<GlacierCheck, IpcError> {
+    let engine = Arc::clone(&engine);
+    engine
+        .check_glacier_restores(jiff::Timestamp::now())
         .await
         .map_err(IpcError::from)
 }

@@ -105,6 +105,16 @@ describe("validateS3Destination", () => {
     secretAccessKey: "secret",
   };
 
+  it("needs no keys with the default credential chain, except on R2", () => {
+    const chain = { ...form, accessKeyId: "", secretAccessKey: "", defaultCredentials: true };
+    expect(validateS3Destination("aws", chain)).toEqual({});
+    expect(Object.keys(validateS3Destination("aws", { ...chain, profile: "a b" }))).toEqual(["profile"]);
+    // R2 has no credential chain: its keys are asked for whatever the switch says.
+    expect(
+      Object.keys(validateS3Destination("r2", { ...chain, accountId: "0123456789abcdef0123456789abcdef" })).sort(),
+    ).toEqual(["accessKeyId", "secretAccessKey"]);
+  });
+
   it("asks each provider for its own fields", () => {
     expect(validateS3Destination("aws", form)).toEqual({});
     expect(Object.keys(validateS3Destination("aws", { ...form, region: "" }))).toEqual(["region"]);

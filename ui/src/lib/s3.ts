@@ -105,6 +105,9 @@ export type S3FormValues = {
   jurisdiction: R2Jurisdiction;
   accessKeyId: string;
   secretAccessKey: string;
+  /** The AWS default credential chain instead of a key (Amazon S3 and S3-compatible). */
+  defaultCredentials: boolean;
+  profile: string;
   storageClass: string;
   sse: SseMode;
   kmsKeyId: string;
@@ -122,6 +125,8 @@ export const EMPTY_S3_FORM: S3FormValues = {
   jurisdiction: "default",
   accessKeyId: "",
   secretAccessKey: "",
+  defaultCredentials: false,
+  profile: "",
   storageClass: DEFAULT_STORAGE_CLASS,
   sse: "bucket_default",
   kmsKeyId: "",
@@ -139,6 +144,7 @@ export function buildS3Input(provider: S3Provider, v: S3FormValues): NewS3Destin
   const custom = provider === "custom";
   const sse: SseMode = r2 ? "bucket_default" : v.sse;
   const kmsKeyId = sse === "kms" ? v.kmsKeyId.trim() : "";
+  const chain = !r2 && v.defaultCredentials;
   return {
     name: v.name.trim(),
     provider,
@@ -149,8 +155,10 @@ export function buildS3Input(provider: S3Provider, v: S3FormValues): NewS3Destin
     pathStyle: custom ? v.pathStyle : false,
     accountId: r2 ? v.accountId.trim() : null,
     jurisdiction: r2 ? v.jurisdiction : null,
-    accessKeyId: v.accessKeyId,
-    secretAccessKey: v.secretAccessKey,
+    accessKeyId: chain ? "" : v.accessKeyId,
+    secretAccessKey: chain ? "" : v.secretAccessKey,
+    credentials: chain ? "default_chain" : "access_key",
+    profile: chain ? v.profile.trim() || null : null,
     storageClass: v.storageClass,
     sse,
     kmsKeyId: kmsKeyId || null,

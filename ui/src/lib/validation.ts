@@ -69,8 +69,10 @@ export const S3_FIELDS = [
   "bucket",
   "prefix",
   "transferAcceleration",
+  "credentials",
   "accessKeyId",
   "secretAccessKey",
+  "profile",
   "storageClass",
   "sse",
   "kmsKeyId",
@@ -97,6 +99,8 @@ export function s3FieldApplies(provider: S3Provider, field: S3Field): boolean {
       return provider === "aws";
     case "sse":
     case "kmsKeyId":
+    case "credentials":
+    case "profile":
       return provider !== "r2";
     default:
       return true;
@@ -142,9 +146,15 @@ export function validateS3Destination(
   else if (/[\\\u0000-\u001f\u007f-\u009f]/.test(v.prefix.trim()))
     errors.prefix = "A prefix cannot contain backslashes or control characters.";
 
-  if (v.accessKeyId.trim().length === 0) errors.accessKeyId = "Enter the access key ID.";
-  if (v.secretAccessKey.trim().length === 0)
-    errors.secretAccessKey = "Enter the secret access key.";
+  if (provider !== "r2" && v.defaultCredentials) {
+    const profile = v.profile.trim();
+    if (profile && !/^[A-Za-z0-9._@+-]+$/.test(profile))
+      errors.profile = "A profile name of ~/.aws/config has no spaces, such as backup.";
+  } else {
+    if (v.accessKeyId.trim().length === 0) errors.accessKeyId = "Enter the access key ID.";
+    if (v.secretAccessKey.trim().length === 0)
+      errors.secretAccessKey = "Enter the secret access key.";
+  }
 
   const classes = provider === "r2" ? R2_STORAGE_CLASSES : STORAGE_CLASSES.map((c) => c.id);
   if (!classes.includes(v.storageClass))

@@ -8,6 +8,7 @@ import type {
   KeyProfileView,
   OperationView,
   ProbeReport,
+  RestoreTier,
   Schedule,
   ServerInfo,
   SourceInput,
@@ -63,6 +64,25 @@ export function destination(overrides: Partial<DestinationView> = {}): Destinati
     kind: "local",
     location: "/mnt/nas/backups",
     createdAt: new Date(Date.now() - 3 * 24 * 3600 * 1000).toISOString(),
+    ...overrides,
+  };
+}
+
+export function storedBackup(overrides: Partial<BackupView> = {}): BackupView {
+  return {
+    destinationId: "d1",
+    object: "orders/a.dbk",
+    jobId: "job-1",
+    jobName: "orders",
+    createdAt: new Date().toISOString(),
+    storedSize: 1234,
+    locked: false,
+    objectLockUntil: null,
+    objectLockMode: null,
+    trigger: "manual",
+    database: "shop",
+    storageClass: "STANDARD",
+    glacier: null,
     ...overrides,
   };
 }
@@ -316,6 +336,41 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
         const { object } = args as { object: string };
         backend.backups = backend.backups.filter((b) => b.object !== object);
         return null;
+      }
+      case "request_glacier_restore": {
+        const { object, tier, days } = args as { object: string; tier: RestoreTier; days: number };
+        if (days > 365) throw { code: "invalid_input", message: "keep the restored copy for 1 to 365 days", field: "days" };
+        backend.backups = backend.backups.map((b) =>
+          b.object === object
+            ? { ...b, glacier: { state: "restoring", tier, requestedAt: new Date().toISOString(), readyUntil: null } }
+            : b,
+        );
+        return {
+          object,
+          storageClass: "GLACIER",
+          state: "restoring",
+          requested: "started",
+          readyUntil: null,
+          summary: `asked S3 to restore ${object} from GLACIER`,
+        };
+      }
+      case "check_glacier_restores": {
+        const ready = backend.backups.filter((b) => b.glacier?.state === "restoring");
+        backend.backups = backend.backups.map((b) =>
+          b.glacier?.state === "restoring"
+            ? { ...b, glacier: { ...b.glacier, state: "restored", readyUntil: "2026-12-09T00:00:00Z" } }
+            : b,
+        );
+        return {
+          ready: ready.map((b) => ({
+            destinationId: b.destinationId,
+            destination: "NAS",
+            object: b.object,
+            jobName: b.jobName,
+            readyUntil: "2026-12-09T00:00:00Z",
+          })),
+          errors: [],
+        };
       }
       default:
         throw `command ${cmd} not found`;

@@ -60,6 +60,45 @@ impl Machine {
         )
     }
 
+    /// Saves `folder` as the source `name` and a manual, unencrypted job of the same
+    /// name storing it to `destination` (with `extra` job options); runs it once and
+    /// returns the object it stored.
+    pub fn run_folder_job(
+        &self,
+        name: &str,
+        folder: &std::path::Path,
+        destination: &str,
+        extra: &[&str],
+    ) -> String {
+        self.json(&[
+            "source",
+            "add-folder",
+            "--name",
+            name,
+            "--path",
+            folder.to_str().unwrap(),
+        ]);
+        let mut create = vec![
+            "job",
+            "create",
+            "--name",
+            name,
+            "--source",
+            name,
+            "--to",
+            destination,
+            "--manual",
+            "--no-encryption",
+        ];
+        create.extend_from_slice(extra);
+        self.json(&create);
+        let run = self.json(&["job", "run", name]);
+        run["outcome"]["destinations"][0]["objects"][0]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// Writes a new recovery kit (a random key) and returns its file name.
     pub fn kit(&self, name: &str) -> String {
         let file = format!("{name}.kit");
@@ -133,6 +172,16 @@ impl S3Server {
         })
     }
 
+    /// The moto server (S3 Glacier restores, which radosgw lacks); it accepts any key.
+    pub fn moto_from_env() -> Option<S3Server> {
+        let v = server("MOTO", &["ENDPOINT"], "DBACKUP_TEST_MOTO_REQUIRED")?;
+        Some(S3Server {
+            endpoint: v[0].clone(),
+            access: "moto-access-key".into(),
+            secret: "moto-secret-key".into(),
+        })
+    }
+
     /// Settings for `bucket` under `prefix` on the test server.
     pub fn settings(&self, bucket: &str, prefix: &str) -> dbackup_storage::S3Settings {
         dbackup_storage::S3Settings {
@@ -141,8 +190,7 @@ impl S3Server {
             bucket: bucket.to_owned(),
             prefix: prefix.to_owned(),
             force_path_style: true,
-            access_key_id: self.access.clone(),
-            secret_access_key: self.secret.clone().into(),
+            credentials: dbackup_storage::S3Credentials::keys(&self.access, &self.secret),
             storage_class: None,
             part_size: dbackup_storage::DEFAULT_PART_SIZE,
             equal_parts: false,
@@ -180,6 +228,18 @@ impl S3Server {
 
     /// Saves `bucket` under `prefix` as the destination `name` on machine `m`.
     pub fn add_destination(&self, m: &Machine, name: &str, bucket: &str, prefix: &str) {
+        self.add_destination_with(m, name, bucket, prefix, &[]);
+    }
+
+    /// The same, with more `destination add-s3` options (e.g. a storage class).
+    pub fn add_destination_with(
+        &self,
+        m: &Machine,
+        name: &str,
+        bucket: &str,
+        prefix: &str,
+        extra: &[&str],
+    ) {
         let mut add = m.cmd();
         self.apply(&mut add);
         add.args([
@@ -200,6 +260,7 @@ impl S3Server {
             "--access-key-id",
             &self.access,
         ])
+        .args(extra)
         .assert()
         .success();
     }

@@ -1,7 +1,7 @@
 import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import { callsOf, destination, installBackend, job, run } from "../../test/backend";
+import { callsOf, destination, installBackend, job, run, storedBackup } from "../../test/backend";
 import { DashboardScreen } from "./DashboardScreen";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
@@ -13,19 +13,16 @@ describe("Dashboard", () => {
       job({ id: "j1", name: "orders", lastRun: run({ status: "failed", error: { code: "source", message: "db down" } }) }),
       job({ id: "j2", name: "files", lastRun: run({ status: "success" }) }),
     ];
-    backend.backups = [1, 2].map((n) => ({
-      destinationId: "d1",
-      object: `orders/${n}.dbk`,
-      jobId: "j1",
-      jobName: "orders",
-      createdAt: new Date(Date.now() - n * 86400e3).toISOString(),
-      storedSize: 1_000_000,
-      locked: false,
-      objectLockUntil: null,
-      objectLockMode: null,
-      trigger: "schedule",
-      database: null,
-    }));
+    backend.backups = [1, 2].map((n) =>
+      storedBackup({
+        object: `orders/${n}.dbk`,
+        jobId: "j1",
+        createdAt: new Date(Date.now() - n * 86400e3).toISOString(),
+        storedSize: 1_000_000,
+        trigger: "schedule",
+        database: null,
+      }),
+    );
     const user = userEvent.setup();
     render(<DashboardScreen onOpen={() => undefined} />);
     expect(await screen.findByTestId("attention")).toHaveTextContent("orders");

@@ -170,6 +170,33 @@ describe("Adding an S3 destination", () => {
     expect(callsOf(backend, "add_s3_destination")).toHaveLength(0);
   });
 
+  it("uses the AWS default credential chain without asking for keys", async () => {
+    const backend = installBackend([]);
+    render(<App />);
+    const { user, dialog } = await openAddForm(/Amazon S3/);
+    await user.type(within(dialog).getByLabelText("Name"), "EC2 role");
+    await user.type(within(dialog).getByLabelText("Region"), "eu-west-1");
+    await user.type(within(dialog).getByLabelText("Bucket"), "acme-backups");
+    await user.click(
+      within(dialog).getByRole("switch", { name: "Use the AWS default credential chain" }),
+    );
+    expect(within(dialog).queryByLabelText("Access Key ID")).not.toBeInTheDocument();
+    expect(within(dialog).queryByLabelText("Secret Access Key")).not.toBeInTheDocument();
+    await user.type(within(dialog).getByTestId("s3-profile"), "two words");
+    await user.click(submitButton(dialog));
+    expect(await within(dialog).findByText(/has no spaces/)).toBeInTheDocument();
+    expect(callsOf(backend, "add_s3_destination")).toHaveLength(0);
+    await user.clear(within(dialog).getByTestId("s3-profile"));
+    await user.type(within(dialog).getByTestId("s3-profile"), "backup");
+    await user.click(submitButton(dialog));
+    await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
+    const sent = callsOf(backend, "add_s3_destination")[0]?.args as { input: NewS3Destination };
+    expect(sent.input.credentials).toBe("default_chain");
+    expect(sent.input.profile).toBe("backup");
+    expect(sent.input.accessKeyId).toBe("");
+    expect(sent.input.secretAccessKey).toBe("");
+  });
+
   it("sends the Amazon S3 form as typed, with null for what does not apply", async () => {
     const backend = installBackend([]);
     render(<App />);
@@ -199,6 +226,8 @@ describe("Adding an S3 destination", () => {
       jurisdiction: null,
       accessKeyId: "AKIAEXAMPLE",
       secretAccessKey: "s3cr3t/Key+",
+      credentials: "access_key",
+      profile: null,
       storageClass: "GLACIER_IR",
       sse: "kms",
       kmsKeyId: "alias/backups",
@@ -272,6 +301,8 @@ describe("Adding an S3 destination", () => {
           jurisdiction: "eu",
           accessKeyId: "r2key",
           secretAccessKey: "r2secret",
+          credentials: "access_key",
+          profile: null,
           storageClass: "STANDARD_IA",
           sse: "bucket_default",
           kmsKeyId: null,

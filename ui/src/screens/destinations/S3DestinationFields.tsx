@@ -212,39 +212,72 @@ export function S3DestinationFields({
       </FormSection>
 
       <FormSection id={id("credentials")} title="Credentials" testId="s3-credentials">
-        <div className="field-row">
+        {!r2 && (
+          <Toggle
+            id={id("default-credentials")}
+            label="Use the AWS default credential chain"
+            checked={values.defaultCredentials}
+            onChange={(v) => onChange("defaultCredentials", v)}
+            hint="No key stored here: the instance or container role (IAM roles, as AWS recommends), an ~/.aws profile, SSO, or AWS_ACCESS_KEY_ID in DBackup's environment."
+            error={errors.credentials}
+            disabled={busy}
+            inputRef={fieldRef("credentials")}
+            testId="s3-default-credentials"
+          />
+        )}
+        {!r2 && values.defaultCredentials ? (
           <TextField
-            id={id("access-key")}
-            label="Access Key ID"
-            value={values.accessKeyId}
-            onChange={(v) => onChange("accessKeyId", v)}
-            error={errors.accessKeyId}
-            inputRef={fieldRef("accessKeyId")}
+            id={id("profile")}
+            label="Profile"
+            optional
+            value={values.profile}
+            onChange={(v) => onChange("profile", v)}
+            error={errors.profile}
+            inputRef={fieldRef("profile")}
             mono
-            placeholder={ACCESS_KEY_PLACEHOLDER[provider]}
+            placeholder="default"
+            hint="A profile of ~/.aws/config; empty uses AWS_PROFILE, else the default profile."
             readOnly={busy}
-            name="accessKeyId"
-            testId="s3-access-key-id"
+            name="profile"
+            testId="s3-profile"
           />
-          <SecretField
-            id={id("secret")}
-            label="Secret Access Key"
-            value={values.secretAccessKey}
-            onChange={(v) => onChange("secretAccessKey", v)}
-            error={errors.secretAccessKey}
-            describedByIds={[id("keyring-note")]}
-            inputRef={fieldRef("secretAccessKey")}
-            placeholder="••••••••"
-            readOnly={busy}
-            name="secretAccessKey"
-            testId="s3-secret-access-key"
-            revealLabel="Show secret access key"
-          />
-        </div>
-        <p id={id("keyring-note")} className="field__hint field__hint--with-icon">
-          <LockKeyhole size={13} aria-hidden />
-          <span>The secret key is stored in the OS keyring, never in DBackup's database.</span>
-        </p>
+        ) : (
+          <>
+            <div className="field-row">
+              <TextField
+                id={id("access-key")}
+                label="Access Key ID"
+                value={values.accessKeyId}
+                onChange={(v) => onChange("accessKeyId", v)}
+                error={errors.accessKeyId}
+                inputRef={fieldRef("accessKeyId")}
+                mono
+                placeholder={ACCESS_KEY_PLACEHOLDER[provider]}
+                readOnly={busy}
+                name="accessKeyId"
+                testId="s3-access-key-id"
+              />
+              <SecretField
+                id={id("secret")}
+                label="Secret Access Key"
+                value={values.secretAccessKey}
+                onChange={(v) => onChange("secretAccessKey", v)}
+                error={errors.secretAccessKey}
+                describedByIds={[id("keyring-note")]}
+                inputRef={fieldRef("secretAccessKey")}
+                placeholder="••••••••"
+                readOnly={busy}
+                name="secretAccessKey"
+                testId="s3-secret-access-key"
+                revealLabel="Show secret access key"
+              />
+            </div>
+            <p id={id("keyring-note")} className="field__hint field__hint--with-icon">
+              <LockKeyhole size={13} aria-hidden />
+              <span>The secret key is stored in the OS keyring, never in DBackup's database.</span>
+            </p>
+          </>
+        )}
       </FormSection>
 
       <FormSection id={id("storage")} title="Storage" testId="s3-storage">

@@ -2,25 +2,13 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { BackupView } from "../../bindings";
-import { callsOf, destination, installBackend } from "../../test/backend";
+import { callsOf, destination, installBackend, storedBackup } from "../../test/backend";
 import { ExplorerScreen } from "./ExplorerScreen";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 
 function backup(object: string, locked = false): BackupView {
-  return {
-    destinationId: "d1",
-    object,
-    jobId: "job-1",
-    jobName: "orders",
-    createdAt: new Date().toISOString(),
-    storedSize: 1234,
-    locked,
-    objectLockUntil: null,
-    objectLockMode: null,
-    trigger: "manual",
-    database: "shop",
-  };
+  return storedBackup({ object, locked });
 }
 
 describe("Storage Explorer", () => {
@@ -99,5 +87,56 @@ describe("Storage Explorer", () => {
     await user.clear(screen.getByTestId("explorer-search"));
     await user.type(screen.getByTestId("explorer-search"), "nothing");
     expect(screen.getByTestId("no-matches")).toBeInTheDocument();
+  });
+
+  it("restores a backup from Glacier before it can be read, then reads it", async () => {
+    const backend = installBackend([destination({ id: "d1" })]);
+    backend.backups = [
+      {
+        ...backup("orders/cold.dbk"),
+        storageClass: "DEEP_ARCHIVE",
+        glacier: { state: "archived", tier: null, requestedAt: null, readyUntil: null },
+      },
+    ];
+    const user = userEvent.setup();
+    render(<ExplorerScreen />);
+    const row = await screen.findByTestId("backup-row");
+    expect(within(row).getByTestId("storage-class")).toHaveTextContent("Glacier Deep Archive");
+    expect(row).toHaveTextContent("needs restore to read");
+    // Nothing reads it before a restore.
+    expect(within(row).getByTestId("verify")).toBeDisabled();
+    expect(within(row).getByTestId("download")).toBeDisabled();
+    expect(within(row).queryByTestId("restore")).not.toBeInTheDocument();
+
+    await user.click(within(row).getByTestId("glacier-restore"));
+    const dialog = await screen.findByRole("dialog", { name: "Restore from Glacier" });
+    // Deep Archive has no Expedited tier.
+    expect(within(dialog).queryByTestId("glacier-tier-expedited")).not.toBeInTheDocument();
+    await user.click(within(dialog).getByTestId("glacier-tier-bulk"));
+    await user.clear(within(dialog).getByTestId("glacier-days"));
+    await user.type(within(dialog).getByTestId("glacier-days"), "0");
+    await user.click(within(dialog).getByTestId("request-glacier-restore"));
+    expect(within(dialog).getByText("Give a number of days from 1 to 365.")).toBeInTheDocument();
+    expect(callsOf(backend, "request_glacier_restore")).toHaveLength(0);
+    await user.clear(within(dialog).getByTestId("glacier-days"));
+    await user.type(within(dialog).getByTestId("glacier-days"), "3");
+    await user.click(within(dialog).getByTestId("request-glacier-restore"));
+    expect(callsOf(backend, "request_glacier_restore")[0]?.args).toEqual({
+      destinationId: "d1",
+      object: "orders/cold.dbk",
+      tier: "bulk",
+      days: 3,
+    });
+    await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
+    expect(await screen.findByRole("status")).toHaveTextContent("asked S3 to restore");
+    expect(within(screen.getByTestId("backup-row")).getByTestId("glacier-restore")).toBeDisabled();
+
+    // Checking finds it ready: it reads like any other backup.
+    await user.click(screen.getByTestId("check-glacier"));
+    await waitFor(() =>
+      expect(within(screen.getByTestId("backup-row")).getByTestId("verify")).toBeEnabled(),
+    );
+    expect(screen.getByTestId("backup-row")).toHaveTextContent("restored until");
+    expect(within(screen.getByTestId("backup-row")).getByTestId("restore")).toBeEnabled();
   });
 });

@@ -7,6 +7,7 @@ import {
   RefreshCw,
   RotateCcw,
   ShieldCheck,
+  Snowflake,
   Trash2,
 } from "lucide-react";
 import { commands, type BackupView, type DestinationView, type OperationView } from "../../bindings";
@@ -20,6 +21,8 @@ import { asFailure, call, type IpcFailure } from "../../lib/ipc";
 import { useLoad } from "../../lib/useLoad";
 import { visibleBackups, type Sort } from "./backupList";
 import { DownloadDialog } from "./DownloadDialog";
+import { GlacierBadge, isReadable } from "./GlacierBadge";
+import { GlacierDialog } from "./GlacierDialog";
 import { SortHeader } from "./SortHeader";
 import { OperationsPanel } from "./OperationsPanel";
 import { RestoreDialog } from "./RestoreDialog";
@@ -28,9 +31,9 @@ import { RestoreDialog } from "./RestoreDialog";
 const OPERATIONS_POLL_MS = 1000;
 
 /** The backups DBackup knows on a destination: from its own runs, and from rescans. */
-export function ExplorerScreen() {
+export function ExplorerScreen({ initialDestination = null }: { initialDestination?: string | null }) {
   const destinations = useLoad<DestinationView[]>(() => call(() => commands.listDestinations()));
-  const [chosen, setChosen] = useState<string | null>(null);
+  const [chosen, setChosen] = useState<string | null>(initialDestination);
   const destinationId = chosen ?? destinations.data?.[0]?.id ?? null;
   const backups = useLoad<BackupView[]>(() =>
     destinationId ? call(() => commands.listBackups(destinationId)) : Promise.resolve([]),
@@ -41,6 +44,7 @@ export function ExplorerScreen() {
   const [downloading, setDownloading] = useState<BackupView | null>(null);
   const [restoring, setRestoring] = useState<BackupView | null>(null);
   const [deleting, setDeleting] = useState<BackupView | null>(null);
+  const [thawing, setThawing] = useState<BackupView | null>(null);
   const [query, setQuery] = useState("");
   const [sort, setSort] = useState<Sort>({ key: "createdAt", descending: true });
   const operations = useLoad<OperationView[]>(
@@ -69,6 +73,28 @@ export function ExplorerScreen() {
       setBusy(null);
     }
   }
+
+  const awaitingGlacier = (backups.data ?? []).some((b) => b.glacier?.state === "restoring");
+  const checkGlacier = awaitingGlacier && (
+    <button
+      type="button"
+      className="button"
+      data-testid="check-glacier"
+      disabled={busy !== null}
+      onClick={() =>
+        void act("check-glacier", async () => {
+          const check = await call(() => commands.checkGlacierRestores());
+          if (check.errors.length > 0) return `Could not ask S3: ${check.errors.join("; ")}`;
+          return check.ready.length > 0
+            ? `${check.ready.length} restore(s) from Glacier ready`
+            : "The restores from Glacier are still under way";
+        })
+      }
+    >
+      <Snowflake size={15} className={busy === "check-glacier" ? "spin" : undefined} aria-hidden />
+      Check Glacier restores
+    </button>
+  );
 
   const rescan = destinationId && (
     <button
@@ -191,6 +217,7 @@ export function ExplorerScreen() {
                     <td className="cell-mono" title={b.object}>
                       {b.object.split("/").pop()}
                       {b.database && <p className="cell-detail">database {b.database}</p>}
+                      <GlacierBadge backup={b} />
                     </td>
                     <td>{byteSize(b.storedSize)}</td>
                     <td className="backups-col-lock">
@@ -206,23 +233,45 @@ export function ExplorerScreen() {
                       )}
                     </td>
                     <td className="col-actions--wide backups-col-actions">
-                      <button
-                        type="button"
-                        className="button button--small"
-                        data-testid="restore"
-                        disabled={running.has(b.object)}
-                        onClick={() => setRestoring(b)}
-                      >
-                        <RotateCcw size={13} aria-hidden />
-                        Restore
-                      </button>
+                      {isReadable(b) ? (
+                        <button
+                          type="button"
+                          className="button button--small"
+                          data-testid="restore"
+                          disabled={running.has(b.object)}
+                          onClick={() => setRestoring(b)}
+                        >
+                          <RotateCcw size={13} aria-hidden />
+                          Restore
+                        </button>
+                      ) : (
+                        <button
+                          type="button"
+                          className="button button--small"
+                          data-testid="glacier-restore"
+                          disabled={b.glacier?.state === "restoring"}
+                          title={
+                            b.glacier?.state === "restoring"
+                              ? "S3 is restoring it; DBackup notifies you when it is ready"
+                              : "Make a readable copy first: it is in Glacier"
+                          }
+                          onClick={() => setThawing(b)}
+                        >
+                          <Snowflake size={13} aria-hidden />
+                          {b.glacier?.state === "restoring" ? "Restoring…" : "Restore from Glacier"}
+                        </button>
+                      )}
                       <button
                         type="button"
                         className="icon-button"
                         aria-label={`Verify ${b.object}`}
-                        title="Verify: download, authenticate every chunk, compare with the manifest"
+                        title={
+                          isReadable(b)
+                            ? "Verify: download, authenticate every chunk, compare with the manifest"
+                            : "In Glacier: restore it from Glacier before verifying"
+                        }
                         data-testid="verify"
-                        disabled={running.has(b.object)}
+                        disabled={running.has(b.object) || !isReadable(b)}
                         onClick={() =>
                           void act(b.object, async () => {
                             await call(() => commands.startVerify(destinationId, b.object));
@@ -237,9 +286,9 @@ export function ExplorerScreen() {
                         type="button"
                         className="icon-button"
                         aria-label={`Download ${b.object}`}
-                        title="Download"
+                        title={isReadable(b) ? "Download" : "In Glacier: restore it from Glacier before downloading"}
                         data-testid="download"
-                        disabled={running.has(b.object)}
+                        disabled={running.has(b.object) || !isReadable(b)}
                         onClick={() => setDownloading(b)}
                       >
                         <Download size={15} aria-hidden />
@@ -293,7 +342,12 @@ export function ExplorerScreen() {
       <PageHeader
         title="Storage Explorer"
         subtitle="Browse and restore stored backups"
-        actions={rescan}
+        actions={
+          <>
+            {checkGlacier}
+            {rescan}
+          </>
+        }
       />
       <div className="page__content page__content--stack">{content}</div>
       {downloading && (
@@ -313,6 +367,17 @@ export function ExplorerScreen() {
           onStarted={() => {
             setRestoring(null);
             void operations.reload();
+          }}
+        />
+      )}
+      {thawing && (
+        <GlacierDialog
+          backup={thawing}
+          onClose={() => setThawing(null)}
+          onRequested={(summary) => {
+            setThawing(null);
+            setMessage(summary);
+            void backups.reload();
           }}
         />
       )}
