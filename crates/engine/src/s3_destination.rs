@@ -698,6 +698,17 @@ mod tests {
         bad = form();
         bad.secret_access_key = "   ".into();
         assert_eq!(validate(&bad).unwrap_err().field(), Some("secretAccessKey"));
+        bad = form();
+        bad.region = "EU West".into();
+        assert_eq!(validate(&bad).unwrap_err().field(), Some("region"));
+        bad.region = String::new();
+        assert_eq!(validate(&bad).unwrap_err().field(), Some("region"));
+        bad = form();
+        bad.storage_class = Some("COLD".into());
+        assert_eq!(validate(&bad).unwrap_err().field(), Some("storageClass"));
+        // Classes are case-insensitive as typed.
+        bad.storage_class = Some("glacier".into());
+        assert_eq!(validate(&bad).unwrap().1.storage_class, "GLACIER");
     }
 
     #[test]

@@ -22,6 +22,12 @@ pub enum StorageError {
     ClockSkew { destination: String },
     #[error("no AWS credentials for {destination}: {detail}. The default credential chain looks in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, in ~/.aws/credentials and ~/.aws/config (AWS_PROFILE; for SSO run `aws sso login`), and at the instance or container role. Set one of these up, or give the destination an access key")]
     NoCredentials { destination: String, detail: String },
+    #[error("The bucket {bucket:?} is not in {configured}{}: set the destination's region to {}", match actual { Some(a) => format!(" but in {a}"), None => String::new() }, actual.as_deref().unwrap_or("the bucket's (S3 console, the bucket's Properties)"))]
+    WrongRegion {
+        bucket: String,
+        configured: String,
+        actual: Option<String>,
+    },
     #[error("cannot reach {endpoint}: {detail}. Check the endpoint address, your network connection, and any proxy or firewall")]
     Unreachable { endpoint: String, detail: String },
     #[error("{operation} at {destination} failed: {code}{}", if message.is_empty() { String::new() } else { format!(" ({message})") })]

@@ -100,17 +100,19 @@ impl S3Destination {
         let mut warnings = Vec::new();
 
         // Region first: a wrong region makes everything else fail confusingly.
-        let mut bucket_region = None;
-        match client.head_bucket().bucket(&bucket).send().await {
-            Ok(out) => bucket_region = out.bucket_region().map(str::to_owned),
-            Err(e) => {
-                if let Some(raw) = e.raw_response() {
-                    bucket_region = raw.headers().get("x-amz-bucket-region").map(str::to_owned);
-                }
-            }
-        }
+        let (bucket_region, redirected) = match client.head_bucket().bucket(&bucket).send().await {
+            Ok(out) => (out.bucket_region().map(str::to_owned), false),
+            Err(e) => (
+                crate::s3::bucket_region_header(&e),
+                e.raw_response().map(|r| r.status().as_u16()) == Some(301),
+            ),
+        };
+        // Amazon S3 reports the region of every bucket; other servers' reports are only
+        // trusted when they also refused the request for it.
         let region_mismatch = match &bucket_region {
-            Some(actual) if settings.endpoint.is_none() && *actual != settings.region => {
+            Some(actual)
+                if (settings.endpoint.is_none() || redirected) && *actual != settings.region =>
+            {
                 Some(format!(
                     "the bucket is in {actual}, not {}: set the region to {actual}",
                     settings.region
@@ -118,6 +120,19 @@ impl S3Destination {
             }
             _ => None,
         };
+        if let (Some(mismatch), Some(actual)) = (&region_mismatch, &bucket_region) {
+            // Follow the redirect (the SDK does not), so the rest of the report says what
+            // works once the region is right, rather than failing on every action.
+            let mut right = settings.clone();
+            right.region = actual.clone();
+            let mut report = Box::pin(S3Destination::new(right).probe(now)).await;
+            report.region_mismatch = Some(mismatch.clone());
+            report.bucket_region = Some(actual.clone());
+            report
+                .warnings
+                .insert(0, format!("{mismatch}; the checks below used {actual}"));
+            return report;
+        }
 
         let probe_name = format!(".dbackup-probe-{}", uuid::Uuid::new_v4());
         let key = format!("{prefix}{probe_name}");

@@ -251,6 +251,14 @@ fn credentials_failure(err: &(dyn std::error::Error + 'static)) -> Option<String
     None
 }
 
+/// The `x-amz-bucket-region` S3 puts on a wrong-region answer.
+pub(crate) fn bucket_region_header<E>(err: &SdkError<E, HttpResponse>) -> Option<String> {
+    err.raw_response()?
+        .headers()
+        .get("x-amz-bucket-region")
+        .map(str::to_owned)
+}
+
 fn describe(settings: &S3Settings) -> String {
     match &settings.endpoint {
         Some(endpoint) => format!("s3://{}/{} at {endpoint}", settings.bucket, settings.prefix),
@@ -300,6 +308,18 @@ pub(crate) fn map_sdk_error<E: ProvideErrorMetadata + std::error::Error + Send +
     }
     let code = err.code().unwrap_or_default().to_owned();
     let message = err.message().unwrap_or_default().to_owned();
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let wrong_region = code == "PermanentRedirect"
+        || status == Some(301)
+        || (code == "AuthorizationHeaderMalformed" && message.contains("region"));
+    if wrong_region {
+        // S3 names the bucket's region in a header; the Rust SDK does not follow it.
+        return StorageError::WrongRegion {
+            bucket: settings.bucket.clone(),
+            configured: settings.region.clone(),
+            actual: bucket_region_header(&err),
+        };
+    }
     match code.as_str() {
         "AccessDenied" => StorageError::AccessDenied {
             destination,

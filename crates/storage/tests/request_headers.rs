@@ -81,15 +81,31 @@ async fn fake_s3() -> (String, Arc<Mutex<Vec<Seen>>>) {
                     } else {
                         ""
                     };
+                    // The bucket "moved" lives in eu-west-1: requests signed for any other
+                    // region get S3's redirect, which names the right one in a header.
+                    let signed_elsewhere = headers.iter().any(|(n, v)| {
+                        n.eq_ignore_ascii_case("authorization") && !v.contains("/eu-west-1/")
+                    });
+                    let moved = target.starts_with("/moved") && signed_elsewhere;
+                    let is_head = method == "HEAD";
                     log.lock().unwrap().push(Seen {
                         method,
                         target,
                         headers,
                     });
-                    let response = format!(
-                        "HTTP/1.1 200 OK\r\nETag: \"e\"\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
+                    let response = if moved {
+                        let error = "<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message><Bucket>moved</Bucket></Error>";
+                        let error = if is_head { "" } else { error };
+                        format!(
+                            "HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: eu-west-1\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{error}",
+                            error.len()
+                        )
+                    } else {
+                        format!(
+                            "HTTP/1.1 200 OK\r\nETag: \"e\"\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        )
+                    };
                     if socket.write_all(response.as_bytes()).await.is_err() {
                         return;
                     }
@@ -192,4 +208,54 @@ async fn sse_s3_is_sent_as_aes256_and_bucket_default_sends_nothing() {
         Some("AES256")
     );
     assert_eq!(seen[1].header("x-amz-server-side-encryption"), None);
+}
+
+#[tokio::test]
+async fn a_bucket_in_another_region_is_named_and_the_connection_test_follows_it() {
+    let (endpoint, seen) = fake_s3().await;
+    let mut moved = settings(endpoint, None);
+    moved.bucket = "moved".into();
+    let err = S3Destination::new(moved.clone())
+        .put(&ObjectKey::new("a").unwrap(), Bytes::from_static(b"x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, dbackup_storage::StorageError::WrongRegion { ref actual, .. } if actual.as_deref() == Some("eu-west-1")),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains(
+            "is not in us-east-1 but in eu-west-1: set the destination's region to eu-west-1"
+        ),
+        "{err}"
+    );
+
+    let report = S3Destination::new(moved)
+        .probe(jiff::Timestamp::now())
+        .await;
+    assert_eq!(report.bucket_region.as_deref(), Some("eu-west-1"));
+    assert!(
+        report
+            .region_mismatch
+            .as_deref()
+            .unwrap()
+            .contains("set the region to eu-west-1"),
+        "{report:#?}"
+    );
+    // After the redirect, the checks ran against the bucket's own region.
+    let seen = seen.lock().unwrap().clone();
+    let put = seen
+        .iter()
+        .rev()
+        .find(|s| s.method == "PUT" && s.target.contains(".dbackup-probe-"))
+        .expect("the probe's PutObject");
+    assert!(put
+        .header("authorization")
+        .unwrap()
+        .contains("/eu-west-1/s3/"));
+    assert_eq!(
+        report.actions[0].outcome,
+        dbackup_storage::probe::Outcome::Ok,
+        "{report:#?}"
+    );
 }
