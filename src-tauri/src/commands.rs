@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use dbackup_engine::catalog::{BackupView, RescanReport, RetentionPreview};
+use dbackup_engine::catalog::{BackupView, OtherFile, RescanReport, RetentionPreview};
 use dbackup_engine::jobs::JobView;
 use dbackup_engine::runs::{HistoryPage, Trigger};
 use dbackup_engine::s3_destination::{AddedDestination, NewS3Destination};
@@ -216,6 +216,20 @@ pub async fn list_backups(
         e.list_backups(destination_id.as_deref(), None)
     })
     .await
+}
+
+/// The files on a destination that are not backups, for the explorer to show read-only.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_other_files(
+    engine: Shared<'_>,
+    destination_id: String,
+) -> Result<Vec<OtherFile>, IpcError> {
+    let engine = Arc::clone(&engine);
+    engine
+        .other_files(&destination_id)
+        .await
+        .map_err(IpcError::from)
 }
 
 /// Reads the destination's manifests into the catalog (backups made elsewhere too).

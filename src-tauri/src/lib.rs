@@ -37,6 +37,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::retention_preview,
         commands::list_backups,
         commands::rescan_destination,
+        commands::list_other_files,
         commands::set_backup_locked,
         commands::destinations::test_destination,
         commands::sources::add_source,

@@ -30,17 +30,22 @@ impl Schedules {
         let stop = CancellationToken::new();
         let scheduler = Scheduler::new(engine.clone());
         let mut events = scheduler.subscribe();
+        let notify_retention = engine.clone();
         tauri::async_runtime::spawn(async move {
             while let Ok(event) = events.recv().await {
                 log_event(&event);
-                if let SchedulerEvent::Finished {
-                    alert: Some(alert), ..
-                } = event
-                {
-                    // D-Bus calls, and a wait for a click that may never come: on a
-                    // blocking thread of its own, not awaited, so events keep flowing.
-                    let app = app.clone();
-                    tauri::async_runtime::spawn_blocking(move || notify(&app, &alert));
+                if let SchedulerEvent::Finished { run, alert } = event {
+                    let retention = notify_retention
+                        .app_settings()
+                        .is_ok_and(|s| s.notify_retention)
+                        .then(|| dbackup_engine::alerts::retention_deleted(&run))
+                        .flatten();
+                    for alert in alert.into_iter().chain(retention) {
+                        // D-Bus calls, and a wait for a click that may never come: on a
+                        // blocking thread of its own, not awaited, so events keep flowing.
+                        let app = app.clone();
+                        tauri::async_runtime::spawn_blocking(move || notify(&app, &alert));
+                    }
                 }
             }
         });

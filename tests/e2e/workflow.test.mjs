@@ -6,6 +6,7 @@
 // (radosgw) that file adds, and the PostgreSQL test server from scripts/test.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -313,6 +314,47 @@ describe("a new user's path through the window", { timeout: 420_000, skip: !have
     await cliJson("rescan", S3_DESTINATION);
     const rescanned = (await cliJson("backup", "list")).filter((b) => b.jobName === JOB);
     assert.deepEqual(rescanned.map((b) => b.object), [older]);
+  });
+
+  step("lists the files that are not backups read-only, and bulk actions skip the locked", async () => {
+    // Another tool's file beside the backups, put there with curl's own SigV4.
+    const destination = (await cliJson("destination", "list")).find((d) => d.name === S3_DESTINATION);
+    const [, bucket, prefix, endpoint] = /^s3:\/\/([^/]+)\/(\S*) at (\S+)$/.exec(destination.location);
+    const body = "left here by another tool\n";
+    await run(
+      "curl",
+      [
+        "-fsS", "-X", "PUT", "--data-binary", body,
+        "--aws-sigv4", "aws:amz:us-east-1:s3",
+        "--user", `${process.env.DBACKUP_TEST_S3_ACCESS_KEY}:${process.env.DBACKUP_TEST_S3_SECRET_KEY}`,
+        "-H", `x-amz-content-sha256: ${createHash("sha256").update(body).digest("hex")}`,
+        `${endpoint.replace(/\/$/, "")}/${bucket}/${prefix}notes/stray.txt`,
+      ],
+      { timeout: 20_000 },
+    );
+
+    await nav(driver, "explorer");
+    const picker = await waitForTestId(driver, "explorer-destination");
+    await picker.findElement(By.xpath(`./option[normalize-space()="${S3_DESTINATION}"]`)).click();
+    await (await waitForTestId(driver, "show-other-files")).click();
+    const stray = await rowWith(driver, "other-file", "data-testid", "other-file");
+    assert.match(await domText(stray), /notes\/stray\.txt/);
+    const table = await waitForTestId(driver, "other-files-table");
+    assert.equal((await table.findElements(By.css("button"))).length, 0, "other files must be read-only");
+
+    // The one backup left is locked: a bulk delete skips it and says why.
+    await (await waitForTestId(driver, "select-all")).click();
+    assert.match(await domText(await waitForTestId(driver, "bulk-bar")), /1 selected/);
+    await screenshot(driver, "explorer-bulk");
+    await (await waitForTestId(driver, "bulk-delete")).click();
+    await (await waitForTestId(driver, "confirm-action")).click();
+    await waitForNoTestId(driver, "bulk-delete-dialog", 20_000);
+    await waitUntil(driver, async () => {
+      for (const el of await driver.findElements(By.css("[role=status]")))
+        if (/0 deleted; 1 skipped \(.*locked/.test(await domText(el))) return true;
+      return false;
+    }, 10_000, "the bulk delete did not say it skipped the locked backup");
+    assert.equal((await cliJson("backup", "list")).filter((b) => b.jobName === JOB).length, 1);
   });
 
   step("the tray menu shows the status, runs a job now and pauses every schedule", async () => {

@@ -158,6 +158,17 @@ async rescanDestination(destinationId: string) : Promise<Result<RescanReport, Ip
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * The files on a destination that are not backups, for the explorer to show read-only.
+ */
+async listOtherFiles(destinationId: string) : Promise<Result<OtherFile[], IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_other_files", { destinationId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async setBackupLocked(destinationId: string, object: string, locked: boolean) : Promise<Result<null, IpcError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("set_backup_locked", { destinationId, object, locked }) };
@@ -233,11 +244,12 @@ async updateJob(id: string, input: JobInput) : Promise<Result<JobView, IpcError>
 }
 },
 /**
- * Deletes the job; its stored backups stay where they are.
+ * Deletes the job; its stored backups stay where they are unless `delete_backups`
+ * (locked ones stay anyway).
  */
-async removeJob(id: string) : Promise<Result<null, IpcError>> {
+async removeJob(id: string, deleteBackups: boolean) : Promise<Result<JobRemoved, IpcError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("remove_job", { id }) };
+    return { status: "ok", data: await TAURI_INVOKE("remove_job", { id, deleteBackups }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -461,6 +473,10 @@ startAtLogin: boolean;
  */
 notifySuccessByDefault: boolean; 
 /**
+ * Notify when retention deletes backups after a run.
+ */
+notifyRetention: boolean; 
+/**
  * Days of run history to keep.
  */
 historyDays: number }
@@ -658,6 +674,14 @@ export type JobInput = { name: string; sourceId: string; targets: JobTarget[]; s
  */
 keyProfileId: string | null; notifyOnFailure?: boolean; notifyOnSuccess?: boolean; enabled?: boolean }
 /**
+ * What removing a job did to its stored backups.
+ */
+export type JobRemoved = { deletedBackups: number; 
+/**
+ * Locked backups (by DBackup or S3 Object Lock), left in place.
+ */
+keptLocked: string[] }
+/**
  * A destination of a job, as the UI edits it.
  */
 export type JobTarget = { destinationId: string; retention?: Retention }
@@ -700,6 +724,11 @@ export type OperationView = { id: string; kind: OperationKind; destinationId: st
  * What it did, in words, once it succeeded.
  */
 summary: string | null; warnings: string[]; error: FailureView | null }
+/**
+ * A file on a destination that is not a DBackup backup (no manifest beside it): the
+ * explorer shows it, read-only.
+ */
+export type OtherFile = { key: string; size: number; modified: string | null; storageClass: string | null }
 export type OverallState = "idle" | "running" | 
 /**
  * A job's last run failed, was partial or was interrupted.

@@ -643,8 +643,13 @@ pub enum JobCommand {
         #[arg(long)]
         all: bool,
     },
-    /// Remove a job. Its backups and its history stay.
-    Remove { job: String },
+    /// Remove a job. Its history stays; its backups too, unless --delete-backups.
+    Remove {
+        job: String,
+        /// Also delete every backup of the job the catalog knows (locked ones are kept).
+        #[arg(long)]
+        delete_backups: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -282,11 +282,28 @@ pub fn job(command: JobCommand, out: &Output) -> Result<(), EngineError> {
         }
         JobCommand::Pause { job, all } => pause(&engine, job, all, true, now, out)?,
         JobCommand::Resume { job, all } => pause(&engine, job, all, false, now, out)?,
-        JobCommand::Remove { job } => {
+        JobCommand::Remove {
+            job,
+            delete_backups,
+        } => {
             let id = engine.find_job(&job)?;
-            engine.remove_job(&id)?;
-            out.value(&serde_json::json!({ "removed": id }), || {
-                format!("removed the job {job}; its backups and history are left in place\n")
+            let rt = crate::commands::runtime()?;
+            let removed =
+                rt.block_on(engine.remove_job_with_backups(&id, delete_backups, Timestamp::now()))?;
+            out.value(&removed, || {
+                if !delete_backups {
+                    return format!(
+                        "removed the job {job}; its backups and history are left in place\n"
+                    );
+                }
+                let mut text = format!(
+                    "removed the job {job} and {} of its backups; its history is left in place\n",
+                    removed.deleted_backups
+                );
+                for kept in &removed.kept_locked {
+                    text.push_str(&format!("kept {kept}: it is locked\n"));
+                }
+                text
             });
         }
     }

@@ -35,6 +35,40 @@ pub enum AlertOpens {
     Explorer { destination_id: String },
 }
 
+/// The notification that retention deleted backups after a run, if it deleted any.
+pub fn retention_deleted(run: &RunView) -> Option<Alert> {
+    let deleted: Vec<(&str, usize)> = run
+        .outcome
+        .destinations
+        .iter()
+        .filter_map(|d| {
+            let n = d.retention.as_ref()?.deleted.len();
+            (n > 0).then_some((d.destination.as_str(), n))
+        })
+        .collect();
+    if deleted.is_empty() {
+        return None;
+    }
+    let total: usize = deleted.iter().map(|(_, n)| n).sum();
+    let places = deleted
+        .iter()
+        .map(|(d, n)| format!("{n} on {d}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(Alert {
+        level: AlertLevel::Success,
+        title: format!("Retention: {}", run.job_name),
+        body: format!(
+            "Deleted {total} old backup{} of {} as its retention asks ({places}).",
+            if total == 1 { "" } else { "s" },
+            run.job_name
+        ),
+        opens: AlertOpens::Run {
+            run_id: run.id.clone(),
+        },
+    })
+}
+
 /// The notification that a backup restored from Glacier can be read.
 pub fn glacier_ready(ready: &crate::glacier::GlacierReady) -> Alert {
     let what = match &ready.job_name {
@@ -270,5 +304,34 @@ mod tests {
             .judge(&run("r5", RunStatus::Partial), true, false)
             .unwrap();
         assert_eq!(partial.title, "Backup partly failed: orders");
+    }
+
+    #[test]
+    fn retention_notifies_only_when_it_deleted_something() {
+        let mut r = run("r1", RunStatus::Success);
+        assert_eq!(retention_deleted(&r), None);
+        r.outcome.destinations[0].retention = Some(crate::catalog::RetentionReport {
+            kept: 7,
+            deleted: vec![],
+            error: None,
+        });
+        assert_eq!(retention_deleted(&r), None);
+        r.outcome.destinations[0].retention = Some(crate::catalog::RetentionReport {
+            kept: 7,
+            deleted: vec!["orders/a.dbk".into(), "orders/b.dbk".into()],
+            error: None,
+        });
+        let alert = retention_deleted(&r).unwrap();
+        assert_eq!(alert.title, "Retention: orders");
+        assert_eq!(
+            alert.body,
+            "Deleted 2 old backups of orders as its retention asks (2 on Office NAS)."
+        );
+        assert_eq!(
+            alert.opens,
+            AlertOpens::Run {
+                run_id: "r1".into()
+            }
+        );
     }
 }

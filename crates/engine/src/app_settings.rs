@@ -27,6 +27,8 @@ pub struct AppSettings {
     pub start_at_login: bool,
     /// Whether new jobs notify on success; failures always notify unless a job mutes them.
     pub notify_success_by_default: bool,
+    /// Notify when retention deletes backups after a run.
+    pub notify_retention: bool,
     /// Days of run history to keep.
     pub history_days: u32,
 }
@@ -38,6 +40,7 @@ impl Default for AppSettings {
             close_to_tray: true,
             start_at_login: false,
             notify_success_by_default: false,
+            notify_retention: false,
             history_days: crate::runs::DEFAULT_HISTORY_DAYS,
         }
     }
@@ -86,6 +89,7 @@ mod tests {
             close_to_tray: false,
             start_at_login: true,
             notify_success_by_default: true,
+            notify_retention: true,
             history_days: 30,
         };
         assert_eq!(engine.set_app_settings(&wanted).unwrap(), wanted);

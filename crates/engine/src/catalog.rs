@@ -25,6 +25,8 @@ use crate::{Engine, EngineError};
 
 mod delete;
 
+pub use delete::JobRemoved;
+
 /// Manifests read at once while listing.
 const MANIFEST_READS: usize = 8;
 
@@ -91,6 +93,17 @@ pub struct RescanReport {
     pub jobs: Vec<String>,
     /// Data objects without a readable manifest (not from any job, or unfinished).
     pub without_manifest: Vec<String>,
+}
+
+/// A file on a destination that is not a DBackup backup (no manifest beside it): the
+/// explorer shows it, read-only.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct OtherFile {
+    pub key: String,
+    pub size: u64,
+    pub modified: Option<String>,
+    pub storage_class: Option<String>,
 }
 
 /// A backup found on a destination through its manifest.
@@ -513,6 +526,31 @@ impl Engine {
             jobs: jobs.into_iter().collect(),
             without_manifest: bare.into_iter().map(|o| o.key.to_string()).collect(),
         })
+    }
+
+    /// The files on a saved destination that are not backups: no manifest describes
+    /// them (another tool's files, or an upload that never finished). One listing, no
+    /// reads; sorted by key.
+    pub async fn other_files(&self, destination_id: &str) -> Result<Vec<OtherFile>, EngineError> {
+        let (_, destination) = self.open_destination(destination_id)?;
+        let listing = destination.list("").await?;
+        let described: HashSet<&str> = listing
+            .iter()
+            .filter_map(|o| o.key.as_str().strip_suffix(MANIFEST_SUFFIX))
+            .collect();
+        Ok(listing
+            .iter()
+            .filter(|o| {
+                let key = o.key.as_str();
+                !key.ends_with(MANIFEST_SUFFIX) && !described.contains(key)
+            })
+            .map(|o| OtherFile {
+                key: o.key.to_string(),
+                size: o.size,
+                modified: o.modified.map(|t| t.to_string()),
+                storage_class: o.storage_class.clone(),
+            })
+            .collect())
     }
 
     /// The catalog: backups known to be stored, newest first.

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use dbackup_engine::catalog::JobRemoved;
 use dbackup_engine::jobs::{JobInput, JobView, SchedulePreview};
 use dbackup_engine::keys::KeyProfileView;
 use dbackup_engine::schedule::Schedule;
@@ -32,11 +33,20 @@ pub async fn update_job(
     .await
 }
 
-/// Deletes the job; its stored backups stay where they are.
+/// Deletes the job; its stored backups stay where they are unless `delete_backups`
+/// (locked ones stay anyway).
 #[tauri::command]
 #[specta::specta]
-pub async fn remove_job(engine: Shared<'_>, id: String) -> Result<(), IpcError> {
-    blocking(&engine, move |e| e.remove_job(&id)).await
+pub async fn remove_job(
+    engine: Shared<'_>,
+    id: String,
+    delete_backups: bool,
+) -> Result<JobRemoved, IpcError> {
+    let engine = std::sync::Arc::clone(&engine);
+    engine
+        .remove_job_with_backups(&id, delete_backups, jiff::Timestamp::now())
+        .await
+        .map_err(IpcError::from)
 }
 
 /// The schedule in words and its next run times, for the form.

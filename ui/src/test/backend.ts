@@ -7,6 +7,7 @@ import type {
   JobInput,
   KeyProfileView,
   OperationView,
+  OtherFile,
   ProbeReport,
   RestoreTier,
   Schedule,
@@ -33,6 +34,7 @@ export type FakeBackend = {
   runs: RunView[];
   running: RunningJob[];
   backups: BackupView[];
+  otherFiles: OtherFile[];
   sources: SourceView[];
   keys: KeyProfileView[];
   operations: OperationView[];
@@ -94,6 +96,7 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
     runs: [],
     running: [],
     backups: [],
+    otherFiles: [],
     sources: [],
     keys: [],
     operations: [],
@@ -102,6 +105,7 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
       closeToTray: true,
       startAtLogin: false,
       notifySuccessByDefault: false,
+      notifyRetention: false,
       historyDays: 365,
     },
     serverInfo: {
@@ -296,9 +300,12 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
         return saved;
       }
       case "remove_job": {
-        const { id } = args as { id: string };
+        const { id, deleteBackups } = args as { id: string; deleteBackups: boolean };
         backend.jobs = backend.jobs.filter((j) => j.id !== id);
-        return null;
+        const of = backend.backups.filter((b) => b.jobId === id);
+        const kept = of.filter((b) => b.locked).map((b) => b.object);
+        if (deleteBackups) backend.backups = backend.backups.filter((b) => b.jobId !== id || b.locked);
+        return { deletedBackups: deleteBackups ? of.length - kept.length : 0, keptLocked: deleteBackups ? kept : [] };
       }
       case "get_settings":
         return { ...backend.settings };
@@ -337,6 +344,8 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
         backend.backups = backend.backups.filter((b) => b.object !== object);
         return null;
       }
+      case "list_other_files":
+        return [...backend.otherFiles];
       case "request_glacier_restore": {
         const { object, tier, days } = args as { object: string; tier: RestoreTier; days: number };
         if (days > 365) throw { code: "invalid_input", message: "keep the restored copy for 1 to 365 days", field: "days" };

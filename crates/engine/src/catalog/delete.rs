@@ -3,6 +3,7 @@
 
 use dbackup_storage::ObjectKey;
 use jiff::Timestamp;
+use serde::Serialize;
 
 use crate::manifest::{Manifest, MANIFEST_SUFFIX};
 use crate::{Engine, EngineError};
@@ -74,4 +75,58 @@ impl Engine {
         tracing::info!(%object, destination = destination_id, "deleted a backup by hand");
         Ok(())
     }
+
+    /// Removes a job; with `delete_backups`, first every backup of it the catalog knows,
+    /// except locked ones (kept, and named). A backup that fails to delete stops here
+    /// with the job still in place, so nothing is orphaned and it can be tried again.
+    pub async fn remove_job_with_backups(
+        &self,
+        job_id: &str,
+        delete_backups: bool,
+        now: Timestamp,
+    ) -> Result<JobRemoved, EngineError> {
+        let job = self.store().job(job_id)?;
+        if self
+            .store()
+            .running_runs()?
+            .iter()
+            .any(|r| r.job_id.as_deref() == Some(job_id))
+        {
+            return Err(EngineError::invalid(
+                "job",
+                format!(
+                    "{} is running; cancel the run or wait for it to end first",
+                    job.name
+                ),
+            ));
+        }
+        let mut removed = JobRemoved::default();
+        if delete_backups {
+            for backup in self.list_backups(None, Some(job_id))? {
+                let object_locked = backup
+                    .object_lock_until
+                    .as_deref()
+                    .and_then(|u| u.parse::<Timestamp>().ok())
+                    .is_some_and(|until| until > now);
+                if backup.locked || object_locked {
+                    removed.kept_locked.push(backup.object);
+                    continue;
+                }
+                self.delete_stored_backup(&backup.destination_id, &backup.object, now)
+                    .await?;
+                removed.deleted_backups += 1;
+            }
+        }
+        self.remove_job(job_id)?;
+        Ok(removed)
+    }
+}
+
+/// What removing a job did to its stored backups.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct JobRemoved {
+    pub deleted_backups: u32,
+    /// Locked backups (by DBackup or S3 Object Lock), left in place.
+    pub kept_locked: Vec<String>,
 }

@@ -20,6 +20,18 @@ async fn run(bench: &Bench, job: &str, now: &str) -> crate::runs::RunView {
         .unwrap()
 }
 
+/// A bench with one manual job `name`, no retention.
+fn manual_job(name: &str) -> (Bench, String) {
+    let bench = Bench::new();
+    let job = bench.job(
+        name,
+        Schedule::Manual,
+        CatchUp::Once,
+        "2026-11-01T00:00:00Z",
+    );
+    (bench, job)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn keep_last_one_with_a_lock_leaves_exactly_the_locked_and_the_newest() {
     let bench = Bench::new();
@@ -271,13 +283,7 @@ impl Destination for ReadsFail {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_listing_judges_nothing() {
-    let bench = Bench::new();
-    let job = bench.job(
-        "notes",
-        Schedule::Manual,
-        CatchUp::Once,
-        "2026-11-01T00:00:00Z",
-    );
+    let (bench, job) = manual_job("notes");
     run(&bench, &job, "2026-11-23T10:00:00Z").await;
     let (_, real) = bench
         .engine
@@ -296,13 +302,7 @@ async fn a_failed_listing_judges_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_runs_within_one_second_keep_both_backups() {
-    let bench = Bench::new();
-    let job = bench.job(
-        "notes",
-        Schedule::Manual,
-        CatchUp::Once,
-        "2026-11-01T00:00:00Z",
-    );
+    let (bench, job) = manual_job("notes");
     run(&bench, &job, "2026-11-23T10:00:00.100Z").await;
     let second = run(&bench, &job, "2026-11-23T10:00:00.900Z").await;
     assert_eq!(
@@ -318,4 +318,74 @@ async fn two_runs_within_one_second_keep_both_backups() {
             "notes_2026-11-23T10-00-00Z.dbk.meta.json",
         ]
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn removing_a_job_keeps_its_backups_unless_asked_and_never_the_locked_ones() {
+    let bench = Bench::new();
+    let created = "2026-11-01T00:00:00Z";
+    let kept = bench.job("kept", Schedule::Manual, CatchUp::Once, created);
+    let gone = bench.job("gone", Schedule::Manual, CatchUp::Once, created);
+    let kept_run = run(&bench, &kept, "2026-11-20T00:00:00Z").await;
+    let locked = run(&bench, &gone, "2026-11-21T00:00:00Z").await;
+    let plain = run(&bench, &gone, "2026-11-22T00:00:00Z").await;
+    let object = |r: &crate::runs::RunView| r.outcome.destinations[0].objects[0].clone();
+    let locked_object = object(&locked);
+    bench
+        .engine
+        .lock_stored_backup(
+            &bench.destination_id,
+            &locked_object,
+            true,
+            ts("2026-11-23T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    let now = ts("2026-11-24T00:00:00Z");
+
+    // By default the backups stay, in the catalog and on disk.
+    let report = bench
+        .engine
+        .remove_job_with_backups(&kept, false, now)
+        .await
+        .unwrap();
+    assert_eq!(report, JobRemoved::default());
+    assert!(bench.store_dir.join(object(&kept_run)).exists());
+    assert_eq!(
+        bench.engine.list_backups(None, Some(&kept)).unwrap().len(),
+        1
+    );
+
+    let report = bench
+        .engine
+        .remove_job_with_backups(&gone, true, now)
+        .await
+        .unwrap();
+    assert_eq!(report.deleted_backups, 1);
+    assert_eq!(report.kept_locked, vec![locked_object.clone()]);
+    assert!(!bench.store_dir.join(object(&plain)).exists());
+    assert!(bench.store_dir.join(&locked_object).exists());
+    assert!(bench.engine.find_job("gone").is_err());
+    // The other job's backup was not touched.
+    assert!(bench.store_dir.join(object(&kept_run)).exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_that_are_not_backups_are_listed_apart() {
+    let (bench, job) = manual_job("notes");
+    let backup = run(&bench, &job, "2026-11-20T00:00:00Z").await;
+    std::fs::write(bench.store_dir.join("readme.txt"), b"mine").unwrap();
+    std::fs::create_dir_all(bench.store_dir.join("notes")).unwrap();
+    // Data without a manifest: an upload that never finished, or another tool's file.
+    std::fs::write(bench.store_dir.join("notes/stray.dbk"), b"x").unwrap();
+    let others = bench
+        .engine
+        .other_files(&bench.destination_id)
+        .await
+        .unwrap();
+    let keys: Vec<&str> = others.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(keys, ["notes/stray.dbk", "readme.txt"]);
+    assert_eq!(others[1].size, 4);
+    let object = &backup.outcome.destinations[0].objects[0];
+    assert!(!keys.contains(&object.as_str()));
 }

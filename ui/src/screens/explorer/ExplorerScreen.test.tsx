@@ -82,6 +82,16 @@ describe("Storage Explorer", () => {
     expect(objects()).toEqual(["orders/big.dbk", "files/docs.dbk", "orders/small.dbk"]);
     await user.click(screen.getByTestId("sort-storedSize"));
     expect(objects()).toEqual(["orders/small.dbk", "files/docs.dbk", "orders/big.dbk"]);
+    // Folders by prefix: each with its count; a folder holds its own backups only here.
+    const folder = screen.getByTestId("explorer-folder");
+    expect([...folder.querySelectorAll("option")].map((o) => o.textContent)).toEqual([
+      "All folders (3)",
+      "files/ (1)",
+      "orders/ (2)",
+    ]);
+    await user.selectOptions(folder, "files/");
+    expect(objects()).toEqual(["files/docs.dbk"]);
+    await user.selectOptions(folder, "");
     await user.type(screen.getByTestId("explorer-search"), "orders big");
     expect(objects()).toEqual(["orders/big.dbk"]);
     await user.clear(screen.getByTestId("explorer-search"));
@@ -138,5 +148,77 @@ describe("Storage Explorer", () => {
     );
     expect(screen.getByTestId("backup-row")).toHaveTextContent("restored until");
     expect(within(screen.getByTestId("backup-row")).getByTestId("restore")).toBeEnabled();
+  });
+
+  it("selects backups and verifies, locks and deletes them together, skipping what cannot be", async () => {
+    const backend = installBackend([destination({ id: "d1" })]);
+    backend.backups = [
+      backup("orders/a.dbk"),
+      backup("orders/b.dbk", true),
+      {
+        ...backup("orders/cold.dbk"),
+        storageClass: "GLACIER",
+        glacier: { state: "archived", tier: null, requestedAt: null, readyUntil: null },
+      },
+    ];
+    const user = userEvent.setup();
+    render(<ExplorerScreen />);
+    await screen.findAllByTestId("backup-row");
+    expect(screen.queryByTestId("bulk-bar")).not.toBeInTheDocument();
+    await user.click(screen.getByTestId("select-all"));
+    expect(screen.getByTestId("bulk-bar")).toHaveTextContent("3 selected");
+
+    // Verify: the one in Glacier is skipped, with why.
+    await user.click(screen.getByTestId("bulk-verify"));
+    await waitFor(() => expect(callsOf(backend, "start_verify")).toHaveLength(2));
+    expect(await screen.findByRole("status")).toHaveTextContent(
+      "2 verifying; 1 skipped (cold.dbk: in Glacier; restore it from Glacier first)",
+    );
+    await waitFor(() => expect(screen.getByTestId("bulk-verify")).toBeEnabled());
+
+    // Lock: the locked one is left as it is.
+    await user.click(screen.getByTestId("bulk-lock"));
+    await waitFor(() => expect(callsOf(backend, "set_backup_locked")).toHaveLength(2));
+    expect(backend.backups.every((b) => b.locked)).toBe(true);
+    await waitFor(() => expect(screen.getByTestId("bulk-unlock")).toBeEnabled());
+    await user.click(screen.getByTestId("bulk-unlock"));
+    await waitFor(() => expect(callsOf(backend, "set_backup_locked")).toHaveLength(5));
+
+    // Delete after asking; one row is unselected first, one locked again.
+    const rows = screen.getAllByTestId("backup-row");
+    const row = (object: string) => rows.find((r) => r.dataset.object === object)!;
+    await user.click(within(row("orders/a.dbk")).getByTestId("select-backup"));
+    expect(screen.getByTestId("select-all")).toHaveProperty("indeterminate", true);
+    await user.click(within(row("orders/b.dbk")).getByTestId("lock"));
+    await waitFor(() => expect(within(row("orders/b.dbk")).getByTestId("unlock")).toBeInTheDocument());
+    await user.click(screen.getByTestId("bulk-delete"));
+    const confirm = await screen.findByRole("alertdialog", { name: "Delete 2 backup(s)?" });
+    await user.click(within(confirm).getByTestId("confirm-action"));
+    await waitFor(() => expect(screen.queryByRole("alertdialog")).not.toBeInTheDocument());
+    expect(callsOf(backend, "delete_backup").map((c) => (c.args as { object: string }).object)).toEqual([
+      "orders/cold.dbk",
+    ]);
+    expect(screen.getByRole("status")).toHaveTextContent("1 deleted; 1 skipped (b.dbk: locked; unlock it first)");
+    expect(screen.getAllByTestId("backup-row")).toHaveLength(2);
+    expect(screen.queryByTestId("bulk-bar")).not.toBeInTheDocument();
+  });
+
+  it("lists files that are not backups on request, read-only", async () => {
+    const backend = installBackend([destination({ id: "d1" })]);
+    backend.backups = [backup("orders/a.dbk")];
+    backend.otherFiles = [
+      { key: "notes/stray.dbk", size: 1, modified: "2026-11-20T00:00:00Z", storageClass: "STANDARD" },
+      { key: "readme.txt", size: 2048, modified: null, storageClass: null },
+    ];
+    const user = userEvent.setup();
+    render(<ExplorerScreen />);
+    await screen.findByTestId("backup-row");
+    expect(callsOf(backend, "list_other_files")).toHaveLength(0);
+    await user.click(screen.getByTestId("show-other-files"));
+    const rows = await screen.findAllByTestId("other-file");
+    expect(rows.map((r) => r.firstChild?.textContent)).toEqual(["notes/stray.dbk", "readme.txt"]);
+    expect(rows[1]).toHaveTextContent("2.0 KB");
+    // Read-only: no action of any kind on them.
+    expect(within(screen.getByTestId("other-files-table")).queryAllByRole("button")).toHaveLength(0);
   });
 });

@@ -19,12 +19,15 @@ import { PageHeader } from "../../components/PageHeader";
 import { byteSize, localTime, relativeTime } from "../../lib/format";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
 import { useLoad } from "../../lib/useLoad";
-import { visibleBackups, type Sort } from "./backupList";
+import { folders, visibleBackups, type Sort } from "./backupList";
+import { BulkBar } from "./BulkBar";
+import { deleteAll, describeOutcome, lockAll, verifyAll } from "./bulk";
 import { DownloadDialog } from "./DownloadDialog";
 import { GlacierBadge, isReadable } from "./GlacierBadge";
 import { GlacierDialog } from "./GlacierDialog";
 import { SortHeader } from "./SortHeader";
 import { OperationsPanel } from "./OperationsPanel";
+import { OtherFiles } from "./OtherFiles";
 import { RestoreDialog } from "./RestoreDialog";
 
 /** While something runs, its progress is followed at this pace. */
@@ -45,7 +48,10 @@ export function ExplorerScreen({ initialDestination = null }: { initialDestinati
   const [restoring, setRestoring] = useState<BackupView | null>(null);
   const [deleting, setDeleting] = useState<BackupView | null>(null);
   const [thawing, setThawing] = useState<BackupView | null>(null);
+  const [selected, setSelected] = useState<Set<string>>(() => new Set());
+  const [bulkDeleting, setBulkDeleting] = useState(false);
   const [query, setQuery] = useState("");
+  const [folder, setFolder] = useState<string | null>(null);
   const [sort, setSort] = useState<Sort>({ key: "createdAt", descending: true });
   const operations = useLoad<OperationView[]>(
     () => call(() => commands.listOperations()),
@@ -57,8 +63,22 @@ export function ExplorerScreen({ initialDestination = null }: { initialDestinati
   );
 
   useEffect(() => {
+    setSelected(new Set());
+    setFolder(null);
     void reloadBackups();
   }, [destinationId, reloadBackups]);
+
+  // Only backups still listed stay selected (after a delete or a rescan).
+  const selectedBackups = (backups.data ?? []).filter((b) => selected.has(b.object));
+
+  function toggle(object: string, on: boolean) {
+    setSelected((prev) => {
+      const next = new Set(prev);
+      if (on) next.add(object);
+      else next.delete(object);
+      return next;
+    });
+  }
 
   async function act(what: string, action: () => Promise<string | null>) {
     setBusy(what);
@@ -133,7 +153,10 @@ export function ExplorerScreen({ initialDestination = null }: { initialDestinati
     );
   } else {
     const all = backups.data ?? [];
-    const list = visibleBackups(all, query, sort);
+    const list = visibleBackups(all, query, sort, folder);
+    const folderList = folders(all);
+    const allVisibleSelected = list.length > 0 && list.every((b) => selected.has(b.object));
+    const someVisibleSelected = list.some((b) => selected.has(b.object));
     content = (
       <>
         <div className="field-row">
@@ -152,6 +175,27 @@ export function ExplorerScreen({ initialDestination = null }: { initialDestinati
               ))}
             </select>
           </label>
+          {folderList.length > 1 && (
+            <label className="field">
+              <span className="field__label">Folder</span>
+              <select
+                className="input select"
+                value={folder === null ? "" : folder === "" ? "/" : folder}
+                data-testid="explorer-folder"
+                onChange={(e) => {
+                  const v = e.target.value;
+                  setFolder(v === "" ? null : v === "/" ? "" : v);
+                }}
+              >
+                <option value="">All folders ({all.length})</option>
+                {folderList.map((f) => (
+                  <option key={f.folder} value={f.folder === "" ? "/" : f.folder}>
+                    {f.folder === "" ? "(top level)" : f.folder} ({f.count})
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           <label className="field">
             <span className="field__label">Search</span>
             <input
@@ -175,6 +219,29 @@ export function ExplorerScreen({ initialDestination = null }: { initialDestinati
           </p>
         )}
         <OperationsPanel operations={operations.data ?? []} onChange={() => void operations.reload()} />
+        {selectedBackups.length > 0 && (
+          <BulkBar
+            count={selectedBackups.length}
+            busy={busy !== null}
+            onVerify={() =>
+              void act("bulk", async () => {
+                const outcome = await verifyAll(selectedBackups, running);
+                await operations.reload();
+                return describeOutcome("verifying", outcome);
+              })
+            }
+            onLock={() =>
+              void act("bulk", async () => describeOutcome("locked", await lockAll(selectedBackups, true)))
+            }
+            onUnlock={() =>
+              void act("bulk", async () =>
+                describeOutcome("unlocked", await lockAll(selectedBackups, false)),
+              )
+            }
+            onDelete={() => setBulkDeleting(true)}
+            onClear={() => setSelected(new Set())}
+          />
+        )}
         {backups.error && !backups.data ? (
           <ErrorPanel title="Backups could not be listed" error={backups.error} />
         ) : !backups.data ? (
@@ -193,6 +260,28 @@ export function ExplorerScreen({ initialDestination = null }: { initialDestinati
             <table className="table table--backups" data-testid="backups-table">
               <thead>
                 <tr>
+                  <th scope="col" className="backups-col-select">
+                    <input
+                      type="checkbox"
+                      aria-label="Select every backup shown"
+                      checked={allVisibleSelected}
+                      ref={(el) => {
+                        if (el) el.indeterminate = someVisibleSelected && !allVisibleSelected;
+                      }}
+                      onChange={(e) => {
+                        const on = e.target.checked;
+                        setSelected((prev) => {
+                          const next = new Set(prev);
+                          for (const b of list) {
+                            if (on) next.add(b.object);
+                            else next.delete(b.object);
+                          }
+                          return next;
+                        });
+                      }}
+                      data-testid="select-all"
+                    />
+                  </th>
                   <SortHeader label="Made" column="createdAt" sort={sort} onSort={setSort} className="runs-col-started" />
                   <SortHeader label="Job" column="jobName" sort={sort} onSort={setSort} className="backups-col-job" />
                   <th scope="col">Backup</th>
@@ -207,7 +296,21 @@ export function ExplorerScreen({ initialDestination = null }: { initialDestinati
               </thead>
               <tbody>
                 {list.map((b) => (
-                  <tr key={b.object} data-testid="backup-row" data-object={b.object}>
+                  <tr
+                    key={b.object}
+                    data-testid="backup-row"
+                    data-object={b.object}
+                    aria-selected={selected.has(b.object)}
+                  >
+                    <td className="backups-col-select">
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${b.object.split("/").pop()}`}
+                        checked={selected.has(b.object)}
+                        onChange={(e) => toggle(b.object, e.target.checked)}
+                        data-testid="select-backup"
+                      />
+                    </td>
                     <td>
                       <time dateTime={b.createdAt} title={localTime(b.createdAt)}>
                         {relativeTime(b.createdAt)}
@@ -333,6 +436,7 @@ export function ExplorerScreen({ initialDestination = null }: { initialDestinati
             </table>
           </div>
         )}
+        <OtherFiles key={destinationId} destinationId={destinationId} />
       </>
     );
   }
@@ -379,6 +483,30 @@ export function ExplorerScreen({ initialDestination = null }: { initialDestinati
             setMessage(summary);
             void backups.reload();
           }}
+        />
+      )}
+      {bulkDeleting && (
+        <ConfirmDialog
+          title={`Delete ${selectedBackups.length} backup(s)?`}
+          description={
+            <>
+              The selected backups and their manifests are deleted from the destination; locked
+              ones are kept. This cannot be undone.
+            </>
+          }
+          confirmLabel="Delete backups"
+          busyLabel="Deleting…"
+          action={async () => {
+            const outcome = await deleteAll(selectedBackups, running);
+            setMessage(describeOutcome("deleted", outcome));
+          }}
+          onClose={() => setBulkDeleting(false)}
+          onDone={() => {
+            setBulkDeleting(false);
+            setSelected(new Set());
+            void backups.reload();
+          }}
+          testId="bulk-delete-dialog"
         />
       )}
       {deleting && (

@@ -1,7 +1,7 @@
-import { render, screen, within } from "@testing-library/react";
+import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import { callsOf, installBackend, job, run } from "../../test/backend";
+import { callsOf, installBackend, job, run, storedBackup } from "../../test/backend";
 import { RunsScreen } from "../runs/RunsScreen";
 import { JobsScreen } from "./JobsScreen";
 
@@ -33,6 +33,43 @@ describe("Jobs screen", () => {
     // It shows as running, with a way to cancel instead of a second start.
     expect(await within(row).findByText("Cancel")).toBeInTheDocument();
     expect(within(row).queryByTestId("run-now")).not.toBeInTheDocument();
+  });
+
+  it("asks what to do with a deleted job's backups: kept by default, or deleted but the locked", async () => {
+    const backend = installBackend([]);
+    backend.jobs = [job(), job({ id: "job-2", name: "files" })];
+    backend.backups = [
+      storedBackup({ object: "orders/1.dbk" }),
+      storedBackup({ object: "orders/2.dbk", locked: true }),
+      storedBackup({ object: "files/1.dbk", jobId: "job-2", jobName: "files" }),
+    ];
+    render(<JobsScreen />);
+    const user = userEvent.setup();
+    const rows = await screen.findAllByTestId("job-row");
+    const files = rows.find((r) => r.textContent?.includes("files"))!;
+    await user.click(within(files).getByTestId("delete-job"));
+    let dialog = await screen.findByRole("alertdialog", { name: "Delete “files”?" });
+    expect(within(dialog).getByTestId("keep-job-backups")).toBeChecked();
+    await user.click(within(dialog).getByTestId("confirm-action"));
+    expect(await screen.findByTestId("job-removed")).toHaveTextContent(
+      "Deleted “files”; its backups are kept in the Storage Explorer.",
+    );
+    expect(backend.backups).toHaveLength(3);
+
+    await user.click(within(await screen.findByTestId("job-row")).getByTestId("delete-job"));
+    dialog = await screen.findByRole("alertdialog", { name: "Delete “orders”?" });
+    await user.click(within(dialog).getByTestId("delete-job-backups"));
+    await user.click(within(dialog).getByRole("button", { name: "Delete job and backups" }));
+    await waitFor(() =>
+      expect(screen.getByTestId("job-removed")).toHaveTextContent(
+        "Deleted “orders” and 1 backup(s); 1 locked backup(s) kept.",
+      ),
+    );
+    expect(callsOf(backend, "remove_job").map((c) => c.args)).toEqual([
+      { id: "job-2", deleteBackups: false },
+      { id: "job-1", deleteBackups: true },
+    ]);
+    expect(backend.backups.map((b) => b.object)).toEqual(["orders/2.dbk", "files/1.dbk"]);
   });
 
   it("pauses one job or every schedule, and says so", async () => {

@@ -33,6 +33,8 @@ export function JobsScreen() {
   const [previewing, setPreviewing] = useState<JobView | null>(null);
   const [editing, setEditing] = useState<JobView | "new" | null>(null);
   const [removing, setRemoving] = useState<JobView | null>(null);
+  const [deleteBackups, setDeleteBackups] = useState(false);
+  const [removed, setRemoved] = useState<string | null>(null);
   const [actionError, setActionError] = useState<IpcFailure | null>(null);
   const data = loaded.data;
 
@@ -262,7 +264,14 @@ export function JobsScreen() {
   return (
     <div className="page">
       <PageHeader title="Jobs" subtitle="Scheduled backups" actions={actions} />
-      <div className="page__content page__content--stack">{content}</div>
+      <div className="page__content page__content--stack">
+        {removed && (
+          <p className="banner" role="status" data-testid="job-removed">
+            {removed}
+          </p>
+        )}
+        {content}
+      </div>
       {previewing && (
         <RetentionPreviewDialog job={previewing} onClose={() => setPreviewing(null)} />
       )}
@@ -279,17 +288,59 @@ export function JobsScreen() {
       {removing && (
         <ConfirmDialog
           title={`Delete “${removing.name}”?`}
-          description="The job and its schedule are deleted. Its backups stay where they are stored: browse, restore or delete them in the Storage Explorer."
-          confirmLabel="Delete job"
+          description="The job and its schedule are deleted. What happens to the backups it stored?"
+          confirmLabel={deleteBackups ? "Delete job and backups" : "Delete job"}
           busyLabel="Deleting…"
-          action={() => call(() => commands.removeJob(removing.id))}
-          onClose={() => setRemoving(null)}
+          action={async () => {
+            const name = removing.name;
+            const report = await call(() => commands.removeJob(removing.id, deleteBackups));
+            const kept = report.keptLocked.length;
+            setRemoved(
+              deleteBackups
+                ? `Deleted “${name}” and ${report.deletedBackups} backup(s)` +
+                    (kept > 0 ? `; ${kept} locked backup(s) kept.` : ".")
+                : `Deleted “${name}”; its backups are kept in the Storage Explorer.`,
+            );
+          }}
+          onClose={() => {
+            setRemoving(null);
+            setDeleteBackups(false);
+          }}
           onDone={() => {
             setRemoving(null);
+            setDeleteBackups(false);
             void loaded.reload();
           }}
           testId="delete-job-dialog"
-        />
+        >
+          <fieldset className="choice-group">
+            <legend className="visually-hidden">Its backups</legend>
+            <label className="check">
+              <input
+                type="radio"
+                name="job-backups"
+                checked={!deleteBackups}
+                onChange={() => setDeleteBackups(false)}
+                data-testid="keep-job-backups"
+              />
+              <span>
+                Keep them <span className="cell-muted">(restore or delete them later in the Storage Explorer)</span>
+              </span>
+            </label>
+            <label className="check">
+              <input
+                type="radio"
+                name="job-backups"
+                checked={deleteBackups}
+                onChange={() => setDeleteBackups(true)}
+                data-testid="delete-job-backups"
+              />
+              <span>
+                Delete them too <span className="cell-muted">(locked backups are kept)</span>
+              </span>
+            </label>
+          </fieldset>
+        </ConfirmDialog>
       )}
     </div>
   );

@@ -17,6 +17,8 @@ describe("Settings", () => {
     expect(document.documentElement.dataset.theme).toBe("dark");
     await user.click(screen.getByTestId("settings-autostart"));
     await waitFor(() => expect(backend.settings.startAtLogin).toBe(true));
+    await user.click(screen.getByTestId("settings-notify-retention"));
+    await waitFor(() => expect(backend.settings.notifyRetention).toBe(true));
     expect(screen.getByTestId("settings-status")).toHaveTextContent("Saved");
     expect(screen.getByTestId("about-card")).toHaveTextContent("/home/ada/.local/share/dbackup");
   });

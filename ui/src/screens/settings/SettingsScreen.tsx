@@ -122,6 +122,14 @@ export function SettingsScreen({ overview }: { overview: AppOverview | null }) {
             hint="Failures always notify, once per failure streak, unless a job turns it off."
             testId="settings-notify-success"
           />
+          <Toggle
+            id="settings-notify-retention"
+            label="Notify when retention deletes old backups"
+            checked={settings.notifyRetention}
+            onChange={(notifyRetention) => void save({ ...settings, notifyRetention })}
+            hint="After a run whose retention deleted backups: how many, and where."
+            testId="settings-notify-retention"
+          />
           <TextField
             id="settings-history-days"
             label="Keep run history for (days)"
