@@ -282,6 +282,17 @@ async fn s3_errors_are_mapped_to_what_users_can_act_on() {
     assert!(err
         .to_string()
         .contains("The AWS Access Key Id you provided does not exist"));
+    // With the page's three remedies.
+    for remedy in [
+        "Regenerate the access key",
+        "leading or trailing spaces",
+        "the key is active (not disabled)",
+    ] {
+        assert!(
+            err.to_string().contains(remedy),
+            "{remedy:?} missing from {err}"
+        );
+    }
 
     let missing = settings(&server, "no-such-bucket-dbackup", "");
     let err = S3Destination::new(missing).list("").await.unwrap_err();
@@ -610,4 +621,158 @@ async fn s3_connection_test_reads_versioning_and_lifecycle_rules() {
         .collect();
     assert_eq!(lifecycle.len(), 1, "{:?}", report.warnings);
     assert!(lifecycle[0].contains("\"archive-team\""), "{lifecycle:?}");
+}
+
+#[tokio::test]
+async fn s3_connection_test_names_a_denying_bucket_policy() {
+    let Some(server) = test_server() else { return };
+    let bucket = fresh_bucket(&server, "policy").await;
+    let dest = S3Destination::new(settings(&server, &bucket, "team/db/"));
+    let client = dest.client();
+    // A bucket policy that denies writes under the prefix, to everyone.
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/team/*"),
+        }],
+    });
+    client
+        .put_bucket_policy()
+        .bucket(&bucket)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    let report = dest.probe(jiff::Timestamp::now()).await;
+    let put = &report.actions[0];
+    assert_eq!(
+        put.outcome,
+        dbackup_storage::probe::Outcome::Denied,
+        "{report:#?}"
+    );
+    let detail = put.detail.as_deref().unwrap();
+    for remedy in [
+        "allows s3:PutObject",
+        "no bucket policy denies it",
+        "the access key is active",
+        "the region matches",
+    ] {
+        assert!(detail.contains(remedy), "{remedy:?} missing from {detail}");
+    }
+    // Reading is not denied: only the write is named.
+    assert_eq!(
+        report.actions[2].outcome,
+        dbackup_storage::probe::Outcome::Ok,
+        "{report:#?}"
+    );
+}
+
+#[tokio::test]
+async fn s3_connection_test_reads_block_public_access() {
+    use aws_sdk_s3::types::PublicAccessBlockConfiguration;
+    // This radosgw does not report Block Public Access; moto keeps it as S3 does.
+    let Some(server) = moto_server() else { return };
+    let bucket = fresh_bucket(&server, "public-access").await;
+    let dest = S3Destination::new(settings(&server, &bucket, "db/"));
+    let client = dest.client();
+    let block = |all: bool| {
+        PublicAccessBlockConfiguration::builder()
+            .block_public_acls(true)
+            .ignore_public_acls(true)
+            .block_public_policy(all)
+            .restrict_public_buckets(true)
+            .build()
+    };
+    client
+        .put_public_access_block()
+        .bucket(&bucket)
+        .public_access_block_configuration(block(true))
+        .send()
+        .await
+        .unwrap();
+    let report = dest.probe(jiff::Timestamp::now()).await;
+    assert!(report.all_ok(), "{report:#?}");
+    assert_eq!(report.public_access_blocked, Some(true));
+    assert!(!report.warnings.iter().any(|w| w.contains("public access")));
+    client
+        .put_public_access_block()
+        .bucket(&bucket)
+        .public_access_block_configuration(block(false))
+        .send()
+        .await
+        .unwrap();
+    let report = dest.probe(jiff::Timestamp::now()).await;
+    assert_eq!(report.public_access_blocked, Some(false));
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("public access is not fully blocked")),
+        "{:?}",
+        report.warnings
+    );
+}
+
+/// The moto server (`tests/s3/start-moto.sh`): S3 features this radosgw lacks.
+fn moto_server() -> Option<TestServer> {
+    match std::env::var("DBACKUP_TEST_MOTO_ENDPOINT") {
+        Ok(endpoint) if !endpoint.is_empty() => Some(TestServer {
+            endpoint,
+            access_key: "moto-access-key".into(),
+            secret_key: "moto-secret-key".into(),
+        }),
+        _ => {
+            assert!(
+                std::env::var("DBACKUP_TEST_MOTO_REQUIRED").as_deref() != Ok("1"),
+                "DBACKUP_TEST_MOTO_REQUIRED=1 but DBACKUP_TEST_MOTO_ENDPOINT is not set"
+            );
+            eprintln!("SKIPPED: no moto server (tests/s3/start-moto.sh)");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn s3_connection_test_reads_the_bucket_default_encryption() {
+    use aws_sdk_s3::types::{
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule,
+    };
+    // radosgw here has no SSE backend; moto keeps the bucket's configuration.
+    let Some(server) = moto_server() else { return };
+    let bucket = fresh_bucket(&server, "default-sse").await;
+    let dest = S3Destination::new(settings(&server, &bucket, "db/"));
+    let report = dest.probe(jiff::Timestamp::now()).await;
+    assert!(report.all_ok(), "{report:#?}");
+    assert_eq!(report.default_encryption, None);
+    dest.client()
+        .put_bucket_encryption()
+        .bucket(&bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::Aes256)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let report = dest.probe(jiff::Timestamp::now()).await;
+    assert_eq!(
+        report.default_encryption.as_deref(),
+        Some("AES256"),
+        "{report:#?}"
+    );
 }
