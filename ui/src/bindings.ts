@@ -190,6 +190,39 @@ async testDestination(id: string) : Promise<Result<ProbeReport, IpcError>> {
 }
 },
 /**
+ * A destination's stored settings, for its edit form; never its secret.
+ */
+async destinationSettings(id: string) : Promise<Result<DestinationSettings, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("destination_settings", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Saves an edited S3 destination; an empty secret keeps the stored one.
+ */
+async updateS3Destination(id: string, input: NewS3Destination) : Promise<Result<AddedDestination, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("update_s3_destination", { id, input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Saves an edited local-folder destination.
+ */
+async updateLocalDestination(id: string, input: NewLocalDestination) : Promise<Result<DestinationView, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("update_local_destination", { id, input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Saves a source; its password goes to the OS keyring and never comes back over IPC.
  */
 async addSource(input: SourceInput) : Promise<Result<SourceView, IpcError>> {
@@ -553,6 +586,10 @@ stored: boolean; objects: string[]; errors: string[];
  */
 retention: RetentionReport | null }
 /**
+ * A saved destination's settings, for its edit form (no secret).
+ */
+export type DestinationSettings = { kind: "local"; name: string; path: string } | { kind: "s3"; name: string; config: S3DestinationConfig }
+/**
  * A destination as the UI and CLI show it. Never carries a secret.
  */
 export type DestinationView = { id: string; name: string; kind: DestinationKind; 
@@ -710,7 +747,7 @@ keyId: string; createdAt: string;
 exported: boolean }
 export type NewLocalDestination = { name: string; path: string }
 /**
- * The form for a new S3 destination.
+ * The form for a new S3 destination. Its Debug leaves the secret out.
  */
 export type NewS3Destination = { name: string; provider: S3Provider; region: string; bucket: string; prefix: string; endpoint: string | null; pathStyle: boolean; accountId: string | null; jurisdiction: R2Jurisdiction | null; 
 /**
@@ -927,6 +964,27 @@ ratio: number | null; outcome: RunOutcome; error: FailureView | null }
  * A job running in this app, with its live progress.
  */
 export type RunningJob = { jobId: string; progress: Progress }
+/**
+ * What the store keeps for an S3 destination (no secret).
+ */
+export type S3DestinationConfig = { provider: S3Provider; region: string; bucket: string; 
+/**
+ * Normalised: empty, or `a/b/`.
+ */
+prefix: string; 
+/**
+ * Custom endpoints only; R2's is derived from the account id.
+ */
+endpoint: string | null; pathStyle: boolean; accountId: string | null; jurisdiction: R2Jurisdiction | null; 
+/**
+ * Empty when the credentials come from the AWS default chain.
+ */
+accessKeyId: string; credentials?: CredentialSource; 
+/**
+ * With the default chain: the profile of ~/.aws/config to use (default: AWS_PROFILE,
+ * else `default`).
+ */
+profile?: string | null; storageClass: string; sse: SseMode; kmsKeyId: string | null; transferAcceleration: boolean }
 export type S3Provider = "aws" | "r2" | 
 /**
  * Ceph, Garage, Wasabi, Backblaze B2, Hetzner, MinIO...

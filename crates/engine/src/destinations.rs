@@ -162,6 +162,30 @@ impl Engine {
         Ok(DestinationView::from_record(record))
     }
 
+    /// Renames a local-folder destination or points it at another folder. Backups
+    /// already stored in the old folder stay there (the catalog is refreshed by a rescan).
+    pub fn update_local_destination(
+        &self,
+        id: &str,
+        input: NewLocalDestination,
+        now: Timestamp,
+    ) -> Result<DestinationView, EngineError> {
+        let record = self.store().destination(id)?;
+        if record.kind != dbackup_store::DestinationKind::Local {
+            return Err(EngineError::invalid(
+                "kind",
+                "this destination is not a local folder; edit it as an S3 destination",
+            ));
+        }
+        let name = validate_name(&input.name)?;
+        let path = validate_folder(&input.path)?;
+        let config = serde_json::to_value(LocalConfig { path })
+            .map_err(|e| EngineError::invalid("path", format!("the path cannot be stored: {e}")))?;
+        let record = self.store().update_destination(id, &name, &config, now)?;
+        tracing::info!(id, name = %record.name, "edited a local-folder destination");
+        Ok(DestinationView::from_record(record))
+    }
+
     /// Removes the destination from DBackup and its secrets from the keyring. What it
     /// stores (the backups themselves) is left where it is.
     pub fn remove_destination(&self, id: &str) -> Result<(), EngineError> {

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::destinations::{secret_account, validate_name, DestinationView};
-use crate::secrets::Secret;
+use crate::secrets::{ExposeSecret, Secret};
 use crate::{Engine, EngineError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -101,8 +101,22 @@ pub enum CredentialSource {
     DefaultChain,
 }
 
-/// The form for a new S3 destination.
-#[derive(Debug, Clone, Deserialize, specta::Type)]
+/// A saved destination's settings, for its edit form (no secret).
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum DestinationSettings {
+    Local {
+        name: String,
+        path: String,
+    },
+    S3 {
+        name: String,
+        config: S3DestinationConfig,
+    },
+}
+
+/// The form for a new S3 destination. Its Debug leaves the secret out.
+#[derive(Clone, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct NewS3Destination {
     pub name: String,
@@ -125,6 +139,20 @@ pub struct NewS3Destination {
     pub sse: SseMode,
     pub kms_key_id: Option<String>,
     pub transfer_acceleration: bool,
+}
+
+impl std::fmt::Debug for NewS3Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewS3Destination")
+            .field("name", &self.name)
+            .field("provider", &self.provider)
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("endpoint", &self.endpoint)
+            .field("access_key_id", &self.access_key_id)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
 }
 
 /// S3's bucket naming rules, checked before any request is made.
@@ -452,6 +480,121 @@ impl Engine {
         Ok(AddedDestination {
             destination: DestinationView::from_record(record),
             notices,
+        })
+    }
+
+    /// Changes a saved S3 destination. An empty secret keeps the stored one (the form
+    /// never shows it); choosing the default credential chain deletes it from the
+    /// keyring. The provider cannot change.
+    pub fn update_s3_destination(
+        &self,
+        id: &str,
+        input: NewS3Destination,
+        now: Timestamp,
+    ) -> Result<AddedDestination, EngineError> {
+        let record = self.store().destination(id)?;
+        let old: S3DestinationConfig =
+            match record.kind {
+                dbackup_store::DestinationKind::S3 => serde_json::from_value(record.config)
+                    .map_err(|e| dbackup_store::StoreError::Corrupt {
+                        what: "destination",
+                        id: id.to_owned(),
+                        reason: e.to_string(),
+                    })?,
+                dbackup_store::DestinationKind::Local => {
+                    return Err(EngineError::invalid(
+                        "kind",
+                        "this destination is a local folder; edit it as one",
+                    ))
+                }
+            };
+        if input.provider != old.provider {
+            return Err(EngineError::invalid(
+                "provider",
+                "the provider of a destination cannot change; add a new destination instead",
+            ));
+        }
+        let account = secret_account(id);
+        let keep_secret = input.credentials == CredentialSource::AccessKey
+            && input.secret_access_key.trim().is_empty();
+        let stored = if keep_secret {
+            // Validation wants a secret; the stored one stands in and is kept as is.
+            let stored = match self.keyring.get(&account) {
+                Ok(secret) => secret,
+                Err(crate::secrets::KeyringError::NotFound { .. }) => {
+                    return Err(EngineError::invalid(
+                        "secretAccessKey",
+                        "no secret access key is stored for this destination: enter it",
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            Some(stored)
+        } else {
+            None
+        };
+        let mut checked = input.clone();
+        if let Some(stored) = &stored {
+            checked.secret_access_key = stored.expose_secret().to_owned();
+        }
+        let (name, config, secret, notices) = validate(&checked)?;
+        let config_json = serde_json::to_value(&config).map_err(|e| EngineError::Internal {
+            detail: format!("cannot encode the destination: {e}"),
+        })?;
+        // The secret first, as when adding; put the old one back if the row cannot change.
+        let previous = self.keyring.get(&account).ok();
+        match (&secret, keep_secret) {
+            (Some(secret), false) => self.keyring.set(&account, secret)?,
+            (None, _) => {
+                if previous.is_some() {
+                    self.keyring.delete(&account)?;
+                }
+            }
+            (Some(_), true) => {}
+        }
+        let record = match self
+            .store()
+            .update_destination(id, &name, &config_json, now)
+        {
+            Ok(r) => r,
+            Err(e) => {
+                let restored = match &previous {
+                    Some(old) => self.keyring.set(&account, old),
+                    None => self.keyring.delete(&account).map(|_| ()),
+                };
+                if let Err(k) = restored {
+                    tracing::warn!(id, "cannot put the destination's old secret back: {k}");
+                }
+                return Err(e.into());
+            }
+        };
+        tracing::info!(id, name = %record.name, bucket = %config.bucket, "edited an S3 destination");
+        Ok(AddedDestination {
+            destination: DestinationView::from_record(record),
+            notices,
+        })
+    }
+
+    /// What the edit form starts from: the stored settings, never the secret.
+    pub fn destination_settings(&self, id: &str) -> Result<DestinationSettings, EngineError> {
+        let record = self.store().destination(id)?;
+        let corrupt = |e: serde_json::Error| dbackup_store::StoreError::Corrupt {
+            what: "destination",
+            id: id.to_owned(),
+            reason: e.to_string(),
+        };
+        Ok(match record.kind {
+            dbackup_store::DestinationKind::Local => DestinationSettings::Local {
+                name: record.name,
+                path: record.config["path"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            },
+            dbackup_store::DestinationKind::S3 => DestinationSettings::S3 {
+                name: record.name,
+                config: serde_json::from_value(record.config).map_err(corrupt)?,
+            },
         })
     }
 

@@ -56,6 +56,17 @@ impl Store {
         TABLE.insert(self, new, now)
     }
 
+    /// Renames a destination and replaces its settings; its kind cannot change.
+    pub fn update_destination(
+        &self,
+        id: &str,
+        name: &str,
+        config: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<DestinationRecord, StoreError> {
+        TABLE.update(self, id, name, config, now)
+    }
+
     pub fn delete_destination(&self, id: &str) -> Result<(), StoreError> {
         TABLE.delete(self, id)
     }

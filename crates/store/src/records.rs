@@ -155,6 +155,38 @@ impl<K: RecordKind> Table<K> {
         }
     }
 
+    /// Renames a row and replaces its config (its kind stays); `now` is when.
+    pub(crate) fn update(
+        &self,
+        store: &Store,
+        id: &str,
+        name: &str,
+        config: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<Record<K>, StoreError> {
+        let sql = format!(
+            "UPDATE {} SET name = ?2, config = ?3, updated_at = ?4 WHERE id = ?1",
+            self.name
+        );
+        let result = store
+            .conn
+            .execute(&sql, params![id, name, config.to_string(), now.to_string()]);
+        match result {
+            Ok(0) => Err(StoreError::NotFound {
+                what: self.what,
+                id: id.to_owned(),
+            }),
+            Ok(_) => self.get(store, id),
+            Err(e) if is_unique_violation(&e, &format!("{}.name", self.name)) => {
+                Err(StoreError::DuplicateName {
+                    what: self.what,
+                    name: name.to_owned(),
+                })
+            }
+            Err(e) => Err(store.err("update a record in", e)),
+        }
+    }
+
     pub(crate) fn delete(&self, store: &Store, id: &str) -> Result<(), StoreError> {
         let sql = format!("DELETE FROM {} WHERE id = ?1", self.name);
         let changed = match store.conn.execute(&sql, [id]) {

@@ -487,3 +487,32 @@ fn glacier_restores_are_kept_until_forgotten_and_go_with_their_backup() {
     store.remove_backup("a", "o/2.dbk").unwrap();
     assert!(store.glacier_restores().unwrap().is_empty());
 }
+
+#[test]
+fn a_destination_is_renamed_and_reconfigured_but_names_stay_unique() {
+    let (_dir, store) = store_with_nas();
+    store
+        .insert_destination(&new_local("b", "Offsite"), t("2026-01-01T00:00:00Z"))
+        .unwrap();
+    let updated = store
+        .update_destination(
+            "a",
+            "Office NAS",
+            &serde_json::json!({"path": "/mnt/office"}),
+            t("2026-01-05T00:00:00Z"),
+        )
+        .unwrap();
+    assert_eq!(updated.name, "Office NAS");
+    assert_eq!(updated.config["path"], "/mnt/office");
+    assert_eq!(updated.kind, DestinationKind::Local);
+    assert_eq!(updated.created_at, t("2026-01-01T00:00:00Z"));
+    assert_eq!(updated.updated_at, t("2026-01-05T00:00:00Z"));
+    let clash = store
+        .update_destination("a", "offsite", &updated.config, t("2026-01-06T00:00:00Z"))
+        .unwrap_err();
+    assert!(matches!(clash, StoreError::DuplicateName { .. }), "{clash}");
+    assert!(matches!(
+        store.update_destination("zz", "x", &updated.config, t("2026-01-06T00:00:00Z")),
+        Err(StoreError::NotFound { .. })
+    ));
+}

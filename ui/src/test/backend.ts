@@ -8,6 +8,7 @@ import type {
   KeyProfileView,
   OperationView,
   OtherFile,
+  DestinationSettings,
   ProbeReport,
   RestoreTier,
   Schedule,
@@ -35,6 +36,8 @@ export type FakeBackend = {
   running: RunningJob[];
   backups: BackupView[];
   otherFiles: OtherFile[];
+  /** What `destination_settings` answers, by destination id. */
+  settingsOf: Record<string, DestinationSettings>;
   sources: SourceView[];
   keys: KeyProfileView[];
   operations: OperationView[];
@@ -97,6 +100,7 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
     running: [],
     backups: [],
     otherFiles: [],
+    settingsOf: {},
     sources: [],
     keys: [],
     operations: [],
@@ -184,6 +188,21 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
         });
         backend.destinations.push(added);
         return { destination: added, notices } satisfies AddedDestination;
+      }
+      case "destination_settings": {
+        const { id } = args as { id: string };
+        const found = backend.settingsOf[id];
+        if (!found) throw { code: "not_found", message: `no destination ${id}`, field: null };
+        return found;
+      }
+      case "update_s3_destination":
+      case "update_local_destination": {
+        const { id, input } = args as { id: string; input: { name: string } };
+        backend.destinations = backend.destinations.map((d) =>
+          d.id === id ? { ...d, name: input.name } : d,
+        );
+        const saved = backend.destinations.find((d) => d.id === id)!;
+        return cmd === "update_s3_destination" ? { destination: saved, notices: [] } : saved;
       }
       case "remove_destination": {
         const { id } = args as { id: string };

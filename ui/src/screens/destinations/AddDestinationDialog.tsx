@@ -1,6 +1,11 @@
 import { useId, useRef, useState, type FormEvent } from "react";
 import { LoaderCircle } from "lucide-react";
-import { commands, type DestinationView, type S3Provider } from "../../bindings";
+import {
+  commands,
+  type DestinationSettings,
+  type DestinationView,
+  type S3Provider,
+} from "../../bindings";
 import { Dialog } from "../../components/Dialog";
 import { TextField } from "../../components/Form";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
@@ -26,9 +31,49 @@ import { FormError } from "../../components/FormError";
 
 type AddDestinationDialogProps = {
   onClose: () => void;
-  /** Called with the new destination and the engine's notices about the input (may be empty). */
+  /** Called with the saved destination and the engine's notices about the input (may be empty). */
   onAdded: (destination: DestinationView, notices: string[]) => void;
+  /** Edit this destination instead of adding one: its kind stays, its secret is kept unless retyped. */
+  editing?: { id: string; settings: DestinationSettings };
 };
+
+/** The form's starting point for an edit: the stored settings, the secret left empty. */
+function initialState(editing: AddDestinationDialogProps["editing"]): {
+  kind: KindOptionId;
+  values: S3FormValues;
+  path: string;
+  secretStored: boolean;
+} {
+  const settings = editing?.settings;
+  if (!settings) return { kind: "local", values: EMPTY_S3_FORM, path: "", secretStored: false };
+  if (settings.kind === "local")
+    return { kind: "local", values: { ...EMPTY_S3_FORM, name: settings.name }, path: settings.path, secretStored: false };
+  const c = settings.config;
+  const kind: KindOptionId = c.provider === "aws" ? "s3" : c.provider === "r2" ? "r2" : "s3-compatible";
+  return {
+    kind,
+    path: "",
+    secretStored: c.credentials !== "default_chain",
+    values: {
+      name: settings.name,
+      region: c.provider === "custom" && c.region === "us-east-1" ? "" : c.provider === "r2" ? "" : c.region,
+      bucket: c.bucket,
+      prefix: c.prefix,
+      endpoint: c.endpoint ?? "",
+      pathStyle: c.pathStyle,
+      accountId: c.accountId ?? "",
+      jurisdiction: c.jurisdiction ?? "default",
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: "",
+      defaultCredentials: c.credentials === "default_chain",
+      profile: c.profile ?? "",
+      storageClass: c.storageClass,
+      sse: c.sse,
+      kmsKeyId: c.kmsKeyId ?? "",
+      transferAcceleration: c.transferAcceleration,
+    },
+  };
+}
 
 type FieldKey = S3Field | "path";
 type Errors = Partial<Record<FieldKey, string>>;
@@ -46,17 +91,26 @@ function providerOf(kind: KindOptionId): S3Provider | null {
   return kind === "local" ? null : PROVIDER[kind];
 }
 
-function validate(kind: KindOptionId, values: S3FormValues, path: string): Errors {
+function validate(
+  kind: KindOptionId,
+  values: S3FormValues,
+  path: string,
+  secretStored = false,
+): Errors {
   const provider = providerOf(kind);
-  return provider
-    ? validateS3Destination(provider, values)
-    : validateLocalDestination({ name: values.name, path });
+  if (!provider) return validateLocalDestination({ name: values.name, path });
+  const errors = validateS3Destination(provider, values);
+  // Editing: an empty secret keeps the stored one.
+  if (secretStored && values.secretAccessKey.trim() === "") delete errors.secretAccessKey;
+  return errors;
 }
 
-export function AddDestinationDialog({ onClose, onAdded }: AddDestinationDialogProps) {
-  const [kind, setKind] = useState<KindOptionId>("local");
-  const [values, setValues] = useState<S3FormValues>(EMPTY_S3_FORM);
-  const [path, setPath] = useState("");
+export function AddDestinationDialog({ onClose, onAdded, editing }: AddDestinationDialogProps) {
+  const [initial] = useState(() => initialState(editing));
+  const secretStored = initial.secretStored;
+  const [kind, setKind] = useState<KindOptionId>(initial.kind);
+  const [values, setValues] = useState<S3FormValues>(initial.values);
+  const [path, setPath] = useState(initial.path);
   const [errors, setErrors] = useState<Errors>({});
   const [formError, setFormError] = useState<IpcFailure | null>(null);
   const [attempted, setAttempted] = useState(false);
@@ -85,7 +139,7 @@ export function AddDestinationDialog({ onClose, onAdded }: AddDestinationDialogP
   function recheck(field: FieldKey, nextValues: S3FormValues, nextPath: string) {
     setErrors((e) => ({
       ...e,
-      [field]: attempted ? validate(kind, nextValues, nextPath)[field] : undefined,
+      [field]: attempted ? validate(kind, nextValues, nextPath, secretStored)[field] : undefined,
     }));
   }
 
@@ -135,7 +189,7 @@ export function AddDestinationDialog({ onClose, onAdded }: AddDestinationDialogP
     if (submitting) return;
     setAttempted(true);
     setFormError(null);
-    const found = validate(kind, values, path);
+    const found = validate(kind, values, path, secretStored);
     setErrors(found);
     const firstInvalid = FIELD_ORDER.find((f) => found[f]);
     if (firstInvalid) return focusField(firstInvalid);
@@ -143,13 +197,21 @@ export function AddDestinationDialog({ onClose, onAdded }: AddDestinationDialogP
     setSubmitting(true);
     try {
       if (provider) {
-        const added = await call(() => commands.addS3Destination(buildS3Input(provider, values)));
-        onAdded(added.destination, added.notices);
-      } else {
-        const added = await call(() =>
-          commands.addLocalDestination({ name: values.name.trim(), path: path.trim() }),
+        const input = buildS3Input(provider, values);
+        const saved = await call(() =>
+          editing
+            ? commands.updateS3Destination(editing.id, input)
+            : commands.addS3Destination(input),
         );
-        onAdded(added, []);
+        onAdded(saved.destination, saved.notices);
+      } else {
+        const input = { name: values.name.trim(), path: path.trim() };
+        const saved = await call(() =>
+          editing
+            ? commands.updateLocalDestination(editing.id, input)
+            : commands.addLocalDestination(input),
+        );
+        onAdded(saved, []);
       }
     } catch (err) {
       const failure = asFailure(err);
@@ -166,8 +228,12 @@ export function AddDestinationDialog({ onClose, onAdded }: AddDestinationDialogP
 
   return (
     <Dialog
-      title="Add destination"
-      description="Choose where DBackup stores your backups."
+      title={editing ? "Edit destination" : "Add destination"}
+      description={
+        editing
+          ? "Backups already stored stay where they are."
+          : "Choose where DBackup stores your backups."
+      }
       onClose={onClose}
       initialFocus={nameRef}
       busy={submitting}
@@ -182,12 +248,14 @@ export function AddDestinationDialog({ onClose, onAdded }: AddDestinationDialogP
         data-testid="add-destination-form"
       >
         <div className="form__scroll" data-testid="add-destination-scroll">
-          <div className="field">
-            <span className="field__label" aria-hidden>
-              Kind
-            </span>
-            <KindPicker value={kind} onChange={changeKind} disabled={submitting} />
-          </div>
+          {!editing && (
+            <div className="field">
+              <span className="field__label" aria-hidden>
+                Kind
+              </span>
+              <KindPicker value={kind} onChange={changeKind} disabled={submitting} />
+            </div>
+          )}
 
           <TextField
             id={`${base}-name`}
@@ -211,6 +279,7 @@ export function AddDestinationDialog({ onClose, onAdded }: AddDestinationDialogP
               onChange={update}
               fieldRef={fieldRef}
               busy={submitting}
+              secretStored={secretStored}
             />
           ) : (
             <TextField
@@ -244,7 +313,13 @@ export function AddDestinationDialog({ onClose, onAdded }: AddDestinationDialogP
               data-testid="submit-destination"
             >
               {submitting && <LoaderCircle size={14} className="spin" aria-hidden />}
-              {submitting ? "Adding…" : "Add destination"}
+              {editing
+                ? submitting
+                  ? "Saving…"
+                  : "Save changes"
+                : submitting
+                  ? "Adding…"
+                  : "Add destination"}
             </button>
           </div>
         </div>

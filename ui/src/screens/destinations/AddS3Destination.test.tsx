@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { App } from "../../App";
 import type { NewS3Destination } from "../../bindings";
-import { callsOf, installBackend } from "../../test/backend";
+import { callsOf, destination, installBackend } from "../../test/backend";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 
@@ -421,5 +421,58 @@ describe("Adding an S3 destination", () => {
 
     await user.click(within(notice).getByRole("button", { name: "Dismiss" }));
     expect(screen.queryByTestId("notice")).not.toBeInTheDocument();
+  });
+
+  it("edits a destination from its stored settings, keeping the secret unless retyped", async () => {
+    const backend = installBackend([
+      destination({ id: "d1", name: "Ceph", kind: "s3", location: "s3://team/db/ at http://ceph:7480" }),
+    ]);
+    backend.settingsOf.d1 = {
+      kind: "s3",
+      name: "Ceph",
+      config: {
+        provider: "custom",
+        region: "us-east-1",
+        bucket: "team",
+        prefix: "db/",
+        endpoint: "http://ceph:7480",
+        pathStyle: true,
+        accountId: null,
+        jurisdiction: null,
+        accessKeyId: "AKIAFIRST",
+        credentials: "access_key",
+        profile: null,
+        storageClass: "STANDARD_IA",
+        sse: "bucket_default",
+        kmsKeyId: null,
+        transferAcceleration: false,
+      },
+    };
+    const user = userEvent.setup();
+    render(<App />);
+    await user.click(await screen.findByTestId("edit-destination"));
+    const dialog = await screen.findByRole("dialog", { name: "Edit destination" });
+    // The kind cannot change; the stored values are filled in; the secret is not.
+    expect(within(dialog).queryByRole("radio", { name: /Amazon S3/ })).not.toBeInTheDocument();
+    expect(within(dialog).getByLabelText("Bucket")).toHaveValue("team");
+    expect(within(dialog).getByLabelText("Access Key ID")).toHaveValue("AKIAFIRST");
+    expect(within(dialog).getByRole("radio", { name: "STANDARD_IA" })).toBeChecked();
+    const secret = within(dialog).getByLabelText("Secret Access Key");
+    expect(secret).toHaveValue("");
+    expect(secret).toHaveAttribute("placeholder", "Stored: leave empty to keep it");
+
+    await user.clear(within(dialog).getByLabelText("Name"));
+    await user.type(within(dialog).getByLabelText("Name"), "Ceph cluster");
+    await user.click(within(dialog).getByRole("button", { name: "Save changes" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
+    const sent = callsOf(backend, "update_s3_destination")[0]?.args as { id: string; input: NewS3Destination };
+    expect(sent.id).toBe("d1");
+    expect(sent.input.name).toBe("Ceph cluster");
+    expect(sent.input.secretAccessKey).toBe("");
+    expect(sent.input.storageClass).toBe("STANDARD_IA");
+    expect(sent.input.endpoint).toBe("http://ceph:7480");
+    expect(callsOf(backend, "add_s3_destination")).toHaveLength(0);
+    expect(await screen.findByTestId("notice")).toHaveTextContent("Saved “Ceph cluster”");
+    expect(screen.getByTestId("destination-row")).toHaveTextContent("Ceph cluster");
   });
 });

@@ -9,10 +9,11 @@ import {
   TriangleAlert,
   X,
 } from "lucide-react";
-import type { DestinationView } from "../../bindings";
+import { commands, type DestinationSettings, type DestinationView } from "../../bindings";
 import { EmptyState } from "../../components/EmptyState";
 import { ErrorPanel } from "../../components/ErrorPanel";
 import { PageHeader } from "../../components/PageHeader";
+import { asFailure, call } from "../../lib/ipc";
 import { asSentence } from "../../lib/s3";
 import type { Overview } from "../../lib/useOverview";
 import { AddDestinationDialog } from "./AddDestinationDialog";
@@ -34,6 +35,7 @@ export function DestinationsScreen({ overview }: { overview: Overview }) {
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<DestinationView | null>(null);
   const [testing, setTesting] = useState<DestinationView | null>(null);
+  const [editing, setEditing] = useState<{ id: string; settings: DestinationSettings } | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [highlightId, setHighlightId] = useState<string | null>(null);
   const noticeSeq = useRef(0);
@@ -53,6 +55,14 @@ export function DestinationsScreen({ overview }: { overview: Overview }) {
 
   function announce(text: string, details: string[] = []) {
     setNotice({ id: ++noticeSeq.current, text, details: details.map(asSentence) });
+  }
+
+  async function edit(d: DestinationView) {
+    try {
+      setEditing({ id: d.id, settings: await call(() => commands.destinationSettings(d.id)) });
+    } catch (e) {
+      announce(`“${d.name}” cannot be edited: ${asFailure(e).message}`);
+    }
   }
 
   const destinations = data?.destinations ?? [];
@@ -105,6 +115,7 @@ export function DestinationsScreen({ overview }: { overview: Overview }) {
         highlightId={highlightId}
         onRemove={setRemoving}
         onTest={setTesting}
+        onEdit={(d) => void edit(d)}
       />
     );
   }
@@ -179,6 +190,18 @@ export function DestinationsScreen({ overview }: { overview: Overview }) {
             setAdding(false);
             setHighlightId(d.id);
             announce(`Added “${d.name}”`, notices);
+            void reload();
+          }}
+        />
+      )}
+      {editing && (
+        <AddDestinationDialog
+          editing={editing}
+          onClose={() => setEditing(null)}
+          onAdded={(d, notices) => {
+            setEditing(null);
+            setHighlightId(d.id);
+            announce(`Saved “${d.name}”`, notices);
             void reload();
           }}
         />

@@ -1,4 +1,4 @@
-import { Cloud, Folder, PlugZap, Trash2 } from "lucide-react";
+import { Cloud, Folder, Pencil, PlugZap, Trash2 } from "lucide-react";
 import type { DestinationKind, DestinationView } from "../../bindings";
 import { relativeTime } from "../../lib/format";
 
@@ -19,6 +19,7 @@ type DestinationsTableProps = {
   highlightId?: string | null;
   onRemove: (destination: DestinationView) => void;
   onTest: (destination: DestinationView) => void;
+  onEdit: (destination: DestinationView) => void;
 };
 
 export function DestinationsTable({
@@ -26,6 +27,7 @@ export function DestinationsTable({
   highlightId,
   onRemove,
   onTest,
+  onEdit,
 }: DestinationsTableProps) {
   return (
     <div className="table-card">
@@ -86,6 +88,16 @@ export function DestinationsTable({
                 >
                   <PlugZap size={13} aria-hidden />
                   Test
+                </button>
+                <button
+                  type="button"
+                  className="icon-button"
+                  aria-label={`Edit ${d.name}`}
+                  title="Edit destination"
+                  onClick={() => onEdit(d)}
+                  data-testid="edit-destination"
+                >
+                  <Pencil size={15} aria-hidden />
                 </button>
                 <button
                   type="button"

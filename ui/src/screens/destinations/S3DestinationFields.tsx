@@ -28,6 +28,8 @@ type S3DestinationFieldsProps = {
   /** Registers the element to focus for a field's error. */
   fieldRef: (field: S3Field) => (el: HTMLElement | null) => void;
   busy: boolean;
+  /** Editing a destination whose secret is in the keyring: an empty field keeps it. */
+  secretStored?: boolean;
 };
 
 const ACCESS_KEY_PLACEHOLDER: Record<S3Provider, string> = {
@@ -47,6 +49,7 @@ export function S3DestinationFields({
   onChange,
   fieldRef,
   busy,
+  secretStored = false,
 }: S3DestinationFieldsProps) {
   const base = useId();
   const id = (part: string) => `${base}-${part}`;
@@ -265,7 +268,7 @@ export function S3DestinationFields({
                 error={errors.secretAccessKey}
                 describedByIds={[id("keyring-note")]}
                 inputRef={fieldRef("secretAccessKey")}
-                placeholder="••••••••"
+                placeholder={secretStored ? "Stored: leave empty to keep it" : "••••••••"}
                 readOnly={busy}
                 name="secretAccessKey"
                 testId="s3-secret-access-key"
