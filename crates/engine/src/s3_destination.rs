@@ -396,6 +396,18 @@ pub fn validate(
     Ok((name, config, secret, notices))
 }
 
+/// A saved S3 destination's config as the store holds it.
+fn stored_config(id: &str, config: serde_json::Value) -> Result<S3DestinationConfig, EngineError> {
+    serde_json::from_value(config).map_err(|e| {
+        dbackup_store::StoreError::Corrupt {
+            what: "destination",
+            id: id.to_owned(),
+            reason: e.to_string(),
+        }
+        .into()
+    })
+}
+
 /// The S3 client settings for a stored config and its secret (`None` with the default
 /// credential chain).
 pub fn settings(config: &S3DestinationConfig, secret: Option<Secret>) -> S3Settings {
@@ -493,21 +505,15 @@ impl Engine {
         now: Timestamp,
     ) -> Result<AddedDestination, EngineError> {
         let record = self.store().destination(id)?;
-        let old: S3DestinationConfig =
-            match record.kind {
-                dbackup_store::DestinationKind::S3 => serde_json::from_value(record.config)
-                    .map_err(|e| dbackup_store::StoreError::Corrupt {
-                        what: "destination",
-                        id: id.to_owned(),
-                        reason: e.to_string(),
-                    })?,
-                dbackup_store::DestinationKind::Local => {
-                    return Err(EngineError::invalid(
-                        "kind",
-                        "this destination is a local folder; edit it as one",
-                    ))
-                }
-            };
+        let old = match record.kind {
+            dbackup_store::DestinationKind::S3 => stored_config(id, record.config)?,
+            dbackup_store::DestinationKind::Local => {
+                return Err(EngineError::invalid(
+                    "kind",
+                    "this destination is a local folder; edit it as one",
+                ))
+            }
+        };
         if input.provider != old.provider {
             return Err(EngineError::invalid(
                 "provider",
@@ -517,32 +523,30 @@ impl Engine {
         let account = secret_account(id);
         let keep_secret = input.credentials == CredentialSource::AccessKey
             && input.secret_access_key.trim().is_empty();
-        let stored = if keep_secret {
-            // Validation wants a secret; the stored one stands in and is kept as is.
-            let stored = match self.keyring.get(&account) {
-                Ok(secret) => secret,
-                Err(crate::secrets::KeyringError::NotFound { .. }) => {
-                    return Err(EngineError::invalid(
-                        "secretAccessKey",
-                        "no secret access key is stored for this destination: enter it",
-                    ))
-                }
-                Err(e) => return Err(e.into()),
-            };
-            Some(stored)
-        } else {
-            None
+        // Read once: the stored secret stands in for an empty one, and is put back if
+        // the row cannot change.
+        let previous = match self.keyring.get(&account) {
+            Ok(secret) => Some(secret),
+            Err(crate::secrets::KeyringError::NotFound { .. }) => None,
+            Err(e) if keep_secret => return Err(e.into()),
+            Err(_) => None,
         };
         let mut checked = input.clone();
-        if let Some(stored) = &stored {
+        if keep_secret {
+            let Some(stored) = &previous else {
+                return Err(EngineError::invalid(
+                    "secretAccessKey",
+                    "no secret access key is stored for this destination: enter it",
+                ));
+            };
+            // Validation wants a secret; the stored one stands in and is kept as is.
             checked.secret_access_key = stored.expose_secret().to_owned();
         }
         let (name, config, secret, notices) = validate(&checked)?;
         let config_json = serde_json::to_value(&config).map_err(|e| EngineError::Internal {
             detail: format!("cannot encode the destination: {e}"),
         })?;
-        // The secret first, as when adding; put the old one back if the row cannot change.
-        let previous = self.keyring.get(&account).ok();
+        // The secret first, as when adding.
         match (&secret, keep_secret) {
             (Some(secret), false) => self.keyring.set(&account, secret)?,
             (None, _) => {
@@ -578,11 +582,6 @@ impl Engine {
     /// What the edit form starts from: the stored settings, never the secret.
     pub fn destination_settings(&self, id: &str) -> Result<DestinationSettings, EngineError> {
         let record = self.store().destination(id)?;
-        let corrupt = |e: serde_json::Error| dbackup_store::StoreError::Corrupt {
-            what: "destination",
-            id: id.to_owned(),
-            reason: e.to_string(),
-        };
         Ok(match record.kind {
             dbackup_store::DestinationKind::Local => DestinationSettings::Local {
                 name: record.name,
@@ -593,7 +592,7 @@ impl Engine {
             },
             dbackup_store::DestinationKind::S3 => DestinationSettings::S3 {
                 name: record.name,
-                config: serde_json::from_value(record.config).map_err(corrupt)?,
+                config: stored_config(id, record.config)?,
             },
         })
     }
@@ -642,12 +641,7 @@ impl Engine {
         id: &str,
         config: serde_json::Value,
     ) -> Result<S3Destination, EngineError> {
-        let config: S3DestinationConfig =
-            serde_json::from_value(config).map_err(|e| dbackup_store::StoreError::Corrupt {
-                what: "destination",
-                id: id.to_owned(),
-                reason: e.to_string(),
-            })?;
+        let config = stored_config(id, config)?;
         let secret = match config.credentials {
             CredentialSource::AccessKey => Some(self.keyring.get(&secret_account(id))?),
             CredentialSource::DefaultChain => None,
