@@ -47,6 +47,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::sources::test_new_source,
         commands::sources::test_source,
         commands::sources::remove_source,
+        commands::sources::source_form,
+        commands::sources::update_source,
+        commands::sources::test_source_change,
         commands::jobs::create_job,
         commands::jobs::update_job,
         commands::jobs::remove_job,
@@ -67,6 +70,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::explorer::check_glacier_restores,
         commands::settings::get_settings,
         commands::settings::save_settings,
+        commands::settings::export_config,
+        commands::settings::import_config,
         commands::settings::quit_app,
     ])
 }

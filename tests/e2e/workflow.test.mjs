@@ -259,6 +259,16 @@ describe("a new user's path through the window", { timeout: 420_000, skip: !have
     const verified = await operationEnded(driver, "verify");
     assert.equal(await verified.getAttribute("data-state"), "succeeded", await domText(verified));
     assert.match(await domText(verified), /authentic/);
+    // The verdict stays in the table's integrity column.
+    await waitUntil(
+      driver,
+      async () => {
+        const r = await rowWith(driver, "backup-row", "data-object", older);
+        return /Verified/.test(await domText(await r.findElement(byTestId("integrity"))));
+      },
+      10_000,
+      "the verified backup does not say so",
+    );
 
     row = await rowWith(driver, "backup-row", "data-object", older);
     await row.findElement(byTestId("download")).click();
@@ -355,6 +365,49 @@ describe("a new user's path through the window", { timeout: 420_000, skip: !have
       return false;
     }, 10_000, "the bulk delete did not say it skipped the locked backup");
     assert.equal((await cliJson("backup", "list")).filter((b) => b.jobName === JOB).length, 1);
+  });
+
+  step("edits the source keeping its password, and moves the configuration without secrets", async () => {
+    await nav(driver, "sources");
+    let row = await rowWith(driver, "source-row", "data-name", SOURCE);
+    await row.findElement(byTestId("edit-source")).click();
+    await waitForTestId(driver, "add-source-dialog");
+    assert.equal(await (await waitForTestId(driver, "source-password")).getAttribute("value"), "");
+    // Tested with the stored password, which the form never shows.
+    await (await waitForTestId(driver, "test-source")).click();
+    const ok = await waitForTestId(driver, "source-check-ok", 30_000);
+    assert.match(await domText(ok), /Connected to PostgreSQL/);
+    await retype(await waitForTestId(driver, "source-name"), `${SOURCE} (edited)`);
+    await screenshot(driver, "source-edit");
+    await (await waitForTestId(driver, "submit-source")).click();
+    await waitForNoTestId(driver, "add-source-dialog", 20_000);
+    row = await rowWith(driver, "source-row", "data-name", `${SOURCE} (edited)`);
+    const tested = await cliJson("source", "test", `${SOURCE} (edited)`);
+    assert.match(tested.engine, /PostgreSQL/, "the password was not kept");
+
+    await nav(driver, "settings");
+    const file = path.join(env.scratch, "moving.json");
+    await retype(await waitForTestId(driver, "export-config-path"), file);
+    await (await waitForTestId(driver, "export-config")).click();
+    const saved = await waitForTestId(driver, "config-exported", 20_000);
+    assert.match(await domText(saved), /moving\.json/);
+    const text = await readFile(file, "utf8");
+    assert.ok(!text.includes(pg.password), "the database password was exported");
+    assert.ok(!text.includes(process.env.DBACKUP_TEST_S3_SECRET_KEY), "the S3 secret was exported");
+    assert.ok(text.includes(`${SOURCE} (edited)`));
+
+    // Importing it here again changes nothing: everything is already here.
+    await retype(await waitForTestId(driver, "import-config-path"), file);
+    await (await waitForTestId(driver, "preview-import")).click();
+    await waitForTestId(driver, "import-report", 20_000);
+    const outcomes = [];
+    for (const item of await driver.findElements(byTestId("import-item")))
+      outcomes.push([await item.getAttribute("data-what"), await item.getAttribute("data-outcome")]);
+    const named = outcomes.filter(([what]) => what !== "settings");
+    assert.ok(named.length >= 3, JSON.stringify(outcomes));
+    assert.ok(named.every(([, outcome]) => outcome === "exists"), JSON.stringify(outcomes));
+    assert.equal(await (await waitForTestId(driver, "apply-import")).isEnabled(), true, "preferences can still be applied");
+    await screenshot(driver, "settings-import-preview");
   });
 
   step("the tray menu shows the status, runs a job now and pauses every schedule", async () => {

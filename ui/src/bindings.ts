@@ -260,6 +260,40 @@ async removeSource(id: string) : Promise<Result<null, IpcError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * What the edit form starts from; never the password.
+ */
+async sourceForm(id: string) : Promise<Result<SourceForm, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("source_form", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Saves an edited source. An empty password keeps the stored one; `clear_password`
+ * removes it.
+ */
+async updateSource(id: string, input: SourceInput, clearPassword: boolean) : Promise<Result<SourceView, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("update_source", { id, input, clearPassword }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * "Test connection" on the edit form, with the stored password unless one was typed.
+ */
+async testSourceChange(id: string, input: SourceInput) : Promise<Result<ServerInfo, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("test_source_change", { id, input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async createJob(input: JobInput) : Promise<Result<JobView, IpcError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("create_job", { input }) };
@@ -453,6 +487,29 @@ async saveSettings(settings: AppSettings) : Promise<Result<AppSettings, IpcError
 }
 },
 /**
+ * Writes the configuration (no secret) to a new private file and returns where.
+ * Without `path`, a new file in the home folder.
+ */
+async exportConfig(path: string | null) : Promise<Result<string, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("export_config", { path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Imports a configuration file; with `apply` false, only says what it would do.
+ */
+async importConfig(path: string, apply: boolean) : Promise<Result<ImportReport, IpcError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("import_config", { path, apply }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Quits; running jobs are cancelled cleanly on the way out.
  */
 async quitApp() : Promise<Result<null, IpcError>> {
@@ -514,6 +571,18 @@ notifyRetention: boolean;
  */
 historyDays: number }
 /**
+ * What the last verify of a backup found.
+ */
+export type BackupCheck = { 
+/**
+ * RFC 3339, UTC.
+ */
+checkedAt: string; 
+/**
+ * `None`: every chunk authentic and the manifest agreed; else what is wrong.
+ */
+problem: string | null }
+/**
  * A stored backup as lists show it.
  */
 export type BackupView = { destinationId: string; object: string; jobId: string | null; jobName: string | null; createdAt: string; storedSize: number; locked: boolean; 
@@ -532,7 +601,27 @@ storageClass: string | null;
 /**
  * For backups in S3 Glacier: whether they need, await or have a restored copy.
  */
-glacier: GlacierView | null }
+glacier: GlacierView | null; 
+/**
+ * `postgres`, `mysql`, `sqlite`, `folder`; `None` for a plain file or stdin.
+ */
+sourceKind: string | null; 
+/**
+ * The database server it came from, e.g. "PostgreSQL 15.18".
+ */
+engine: string | null; 
+/**
+ * Bytes read from the source (with `stored_size`, the compression ratio).
+ */
+plainSize: number | null; 
+/**
+ * `none`, `key` or `passphrase`.
+ */
+encryption: string | null; 
+/**
+ * The last verify that reached a verdict; `None` when never verified here.
+ */
+check: BackupCheck | null }
 /**
  * What to do about scheduled times missed while the computer was off or asleep.
  */
@@ -600,7 +689,12 @@ location: string;
 /**
  * RFC 3339, UTC.
  */
-createdAt: string }
+createdAt: string; 
+/**
+ * Its secret access key is not in the keyring (imported from another computer,
+ * or removed outside DBackup): it must be typed again before it works.
+ */
+secretMissing: boolean }
 /**
  * Stable codes the UI and scripts switch on; messages are for people and may change.
  */
@@ -693,6 +787,33 @@ export type HistoryPage = { runs: RunView[];
  * Pass back as `before` for the next page; `None` on the last page.
  */
 next: string | null }
+export type ImportItem = { what: ImportedKind; name: string; outcome: ImportOutcome; 
+/**
+ * What the user should know or do about it.
+ */
+detail: string | null }
+export type ImportOutcome = "added" | 
+/**
+ * Added, but it needs a secret typed (or a key imported) before it works.
+ */
+"needs_secret" | 
+/**
+ * One with this name is already here and was left as it is.
+ */
+"exists" | 
+/**
+ * Not imported; `detail` says why.
+ */
+"skipped"
+/**
+ * What an import did, or would do, with each item of the file.
+ */
+export type ImportReport = { 
+/**
+ * False for a preview: nothing was changed.
+ */
+applied: boolean; items: ImportItem[] }
+export type ImportedKind = "settings" | "key" | "destination" | "source" | "job"
 /**
  * Every command error crosses IPC as `{code, message}`: the UI switches on the
  * stable code and shows the message.
@@ -1035,6 +1156,11 @@ dumpTool: string;
  * Things that work but deserve attention.
  */
 warnings: string[] }
+/**
+ * A saved source as its edit form starts: the settings, and whether a password is
+ * stored (never the password).
+ */
+export type SourceForm = { name: string; settings: SourceSettingsInput; hasPassword: boolean }
 /**
  * A new source from the window. The password goes to the OS keyring only.
  */

@@ -79,6 +79,30 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Show what a backup is (its header and manifest); needs no key.
     Inspect(InspectArgs),
+    /// Move the configuration (destinations, sources, jobs, preferences) to another
+    /// computer, without secrets.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write the configuration to a new JSON file. It holds no secret: secret access keys,
+    /// database passwords and encryption keys stay in this computer's keyring.
+    Export {
+        /// The new file (default: "DBackup configuration DATE.json" in the home folder).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Add what a configuration file holds. Items whose names are taken here are left as
+    /// they are, so importing twice is harmless. Prints what needs a secret typed.
+    Import {
+        /// The file `dbackup config export` (or the app) wrote.
+        file: PathBuf,
+        /// Only say what importing would do.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// Where backups are: a folder path, s3://BUCKET/PREFIX, or a saved destination's name.
@@ -409,6 +433,14 @@ pub enum DestinationCommand {
         /// The destination's id or name.
         destination: String,
     },
+    /// Store the secret access key of a saved S3 destination (after `dbackup config import`,
+    /// or when the key was rotated); read from the environment variable --secret-env.
+    SetSecret {
+        /// The destination's id or name.
+        destination: String,
+        #[arg(long, default_value = "AWS_SECRET_ACCESS_KEY")]
+        secret_env: String,
+    },
     /// Stop using a destination. The backups stored there are left in place.
     Remove {
         /// The destination's id or name.
@@ -494,6 +526,14 @@ pub enum SourceCommand {
     Test {
         /// The source's id or name.
         source: String,
+    },
+    /// Store the password of a saved database source (after `dbackup config import`, or
+    /// when the password changed).
+    SetPassword {
+        /// The source's id or name.
+        source: String,
+        #[command(flatten)]
+        password: PasswordArgs,
     },
     /// Stop using a source. Its backups are left in place.
     Remove {

@@ -413,13 +413,25 @@ pub fn verify(args: VerifyArgs, out: &Output) -> Result<(), EngineError> {
     let cancel = cancel_on_ctrl_c(&rt);
     let (progress, rx) = ProgressReporter::new(None);
     crate::progress::show(&rt, rx, "verifying");
-    let report = rt.block_on(verify_backup(
+    let result = rt.block_on(verify_backup(
         from.destination,
         &object,
         keys,
         &progress,
         &cancel,
-    ))?;
+    ));
+    // The explorer shows the verdict of a saved destination's backup.
+    if let Some(id) = location::saved_destination_id(&args.from) {
+        if let Ok(engine) = crate::open_engine() {
+            engine.record_check(
+                &id,
+                object.as_str(),
+                result.as_ref().err(),
+                jiff::Timestamp::now(),
+            );
+        }
+    }
+    let report = result?;
     print_warnings(&report);
     out.value(&report, || {
         format!(

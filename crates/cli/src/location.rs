@@ -43,6 +43,24 @@ pub fn resolve(spec: &str, s3: &S3Options) -> Result<NamedDestination, EngineErr
     Ok(NamedDestination { name, destination })
 }
 
+/// The id of the saved destination `spec` names, if it names one (not a folder path or
+/// an s3:// address).
+pub fn saved_destination_id(spec: &str) -> Option<String> {
+    if spec.starts_with("s3://")
+        || spec.starts_with('.')
+        || std::path::Path::new(spec).is_absolute()
+    {
+        return None;
+    }
+    crate::open_engine()
+        .ok()?
+        .list_destinations()
+        .ok()?
+        .into_iter()
+        .find(|d| d.id == spec || d.name.eq_ignore_ascii_case(spec))
+        .map(|d| d.id)
+}
+
 fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestination, EngineError> {
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     if bucket.is_empty() {

@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod config;
 mod jobs;
 mod keys;
 mod location;
@@ -173,6 +174,31 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
                 format!("removed {destination}; the backups stored there were left in place\n")
             });
         }
+        Command::Destination(DestinationCommand::SetSecret {
+            destination,
+            secret_env,
+        }) => {
+            let engine = open_engine()?;
+            let id = resolve_destination(&engine, &destination)?;
+            let secret = std::env::var(&secret_env)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| {
+                    EngineError::invalid(
+                        "secret-env",
+                        format!(
+                            "set the secret access key in the environment variable {secret_env}"
+                        ),
+                    )
+                })?;
+            engine.set_destination_secret(&id, &dbackup_engine::Secret::from(secret))?;
+            out.value(&serde_json::json!({ "destination": id }), || {
+                format!(
+                    "stored the secret access key of {destination} in the OS keyring\n  test it with: dbackup destination test '{destination}'\n"
+                )
+            });
+        }
+        Command::Config(command) => config::run(command, out)?,
         Command::Source(command) => sources::run(command, out)?,
         Command::Backup(command) => match command.action {
             Some(action) => jobs::backup_action(action, out)?,

@@ -493,3 +493,34 @@ pub fn backups_table(
         &rows,
     )
 }
+
+/// What a configuration import did, or would do, item by item.
+pub fn import_report(report: &dbackup_engine::config_file::ImportReport) -> String {
+    use dbackup_engine::config_file::ImportOutcome;
+    let rows: Vec<Vec<String>> = report
+        .items
+        .iter()
+        .map(|item| {
+            let outcome = match (item.outcome, report.applied) {
+                (ImportOutcome::Added, true) => "added",
+                (ImportOutcome::Added, false) => "will add",
+                (ImportOutcome::NeedsSecret, true) => "needs secret",
+                (ImportOutcome::NeedsSecret, false) => "will need secret",
+                (ImportOutcome::Exists, _) => "already here",
+                (ImportOutcome::Skipped, true) => "skipped",
+                (ImportOutcome::Skipped, false) => "will skip",
+            };
+            vec![
+                kind_name(item.what),
+                item.name.clone(),
+                outcome.to_owned(),
+                item.detail.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let mut text = table(&["WHAT", "NAME", "OUTCOME", "DETAIL"], &rows);
+    if !report.applied {
+        text.push_str("nothing was changed (--dry-run)\n");
+    }
+    text
+}

@@ -51,6 +51,26 @@ pub fn run(command: SourceCommand, out: &Output) -> Result<(), EngineError> {
             });
             return Ok(());
         }
+        SourceCommand::SetPassword {
+            source,
+            password: pw,
+        } => {
+            let found = engine.find_source(&source)?;
+            let password = password(&pw)?.ok_or_else(|| {
+                EngineError::invalid(
+                    "password-env",
+                    "give --password-env with the name of the variable that holds the password",
+                )
+            })?;
+            engine.set_source_password(&found.id, &password)?;
+            out.value(&serde_json::json!({ "source": found.id }), || {
+                format!(
+                    "stored the password of {} in the OS keyring\n  test it with: dbackup source test '{}'\n",
+                    found.name, found.name
+                )
+            });
+            return Ok(());
+        }
         SourceCommand::Remove { source } => {
             let found = engine.find_source(&source)?;
             engine.remove_source(&found.id)?;

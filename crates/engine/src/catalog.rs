@@ -7,7 +7,7 @@
 //! finish) and unreadable manifests are left alone. A listing or manifest read that
 //! fails stops retention before anything is deleted.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use dbackup_storage::{Destination, ObjectInfo, ObjectKey, ObjectRetention};
@@ -81,6 +81,26 @@ pub struct BackupView {
     pub storage_class: Option<String>,
     /// For backups in S3 Glacier: whether they need, await or have a restored copy.
     pub glacier: Option<GlacierView>,
+    /// `postgres`, `mysql`, `sqlite`, `folder`; `None` for a plain file or stdin.
+    pub source_kind: Option<String>,
+    /// The database server it came from, e.g. "PostgreSQL 15.18".
+    pub engine: Option<String>,
+    /// Bytes read from the source (with `stored_size`, the compression ratio).
+    pub plain_size: Option<u64>,
+    /// `none`, `key` or `passphrase`.
+    pub encryption: Option<String>,
+    /// The last verify that reached a verdict; `None` when never verified here.
+    pub check: Option<BackupCheck>,
+}
+
+/// What the last verify of a backup found.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupCheck {
+    /// RFC 3339, UTC.
+    pub checked_at: String,
+    /// `None`: every chunk authentic and the manifest agreed; else what is wrong.
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -560,11 +580,30 @@ impl Engine {
         job_id: Option<&str>,
     ) -> Result<Vec<BackupView>, EngineError> {
         let mut glacier = self.glacier_views()?;
+        let mut checks: HashMap<(String, String), BackupCheck> = self
+            .store()
+            .backup_checks(destination_id)?
+            .into_iter()
+            .map(|c| {
+                (
+                    (c.destination_id, c.object),
+                    BackupCheck {
+                        checked_at: c.checked_at.to_string(),
+                        problem: c.problem,
+                    },
+                )
+            })
+            .collect();
         Ok(self
             .store()
             .list_backups(destination_id, job_id)?
             .into_iter()
             .map(|b| BackupView {
+                check: checks.remove(&(b.destination_id.clone(), b.object.clone())),
+                source_kind: b.manifest["sourceKind"].as_str().map(str::to_owned),
+                engine: engine_label(&b.manifest),
+                plain_size: b.manifest["plainSize"].as_u64(),
+                encryption: b.manifest["encryption"].as_str().map(str::to_owned),
                 trigger: b.manifest["trigger"].as_str().map(str::to_owned),
                 object_lock_until: b.manifest["objectLock"]["until"]
                     .as_str()
@@ -584,6 +623,43 @@ impl Engine {
                 locked: b.locked,
             })
             .collect())
+    }
+}
+
+/// "PostgreSQL 15.18" from a manifest's engine and version, either of which may be missing.
+fn engine_label(manifest: &serde_json::Value) -> Option<String> {
+    let engine = manifest["dbEngine"].as_str().filter(|e| !e.is_empty());
+    let version = manifest["dbVersion"].as_str().filter(|v| !v.is_empty());
+    match (engine, version) {
+        (Some(e), Some(v)) => Some(format!("{e} {v}")),
+        (Some(e), None) => Some(e.to_owned()),
+        (None, Some(v)) => Some(v.to_owned()),
+        (None, None) => None,
+    }
+}
+
+impl Engine {
+    /// Records what a verify found, for the explorer's integrity column. Only verdicts
+    /// count: intact, or damaged (with the problem). A backup not in the catalog is
+    /// left alone.
+    pub fn record_check(
+        &self,
+        destination_id: &str,
+        object: &str,
+        failure: Option<&EngineError>,
+        now: Timestamp,
+    ) {
+        let problem = match failure {
+            None => None,
+            Some(e) if e.code() == crate::ErrorCode::Corrupt => Some(e.to_string()),
+            Some(_) => return,
+        };
+        if let Err(e) =
+            self.store()
+                .record_backup_check(destination_id, object, now, problem.as_deref())
+        {
+            tracing::warn!(object, "cannot record the verify result: {e}");
+        }
     }
 }
 

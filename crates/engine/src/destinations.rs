@@ -24,6 +24,9 @@ pub struct DestinationView {
     pub location: String,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// Its secret access key is not in the keyring (imported from another computer,
+    /// or removed outside DBackup): it must be typed again before it works.
+    pub secret_missing: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]
@@ -126,8 +129,14 @@ impl DestinationView {
             },
             location,
             created_at: record.created_at.to_string(),
+            secret_missing: false,
         }
     }
+}
+
+pub(crate) fn has_secret(record: &DestinationRecord) -> bool {
+    record.kind == dbackup_store::DestinationKind::S3
+        && record.config["credentials"].as_str() != Some("default_chain")
 }
 
 impl Engine {
@@ -135,7 +144,19 @@ impl Engine {
         let records = self.store().list_destinations()?;
         Ok(records
             .into_iter()
-            .map(DestinationView::from_record)
+            .map(|record| {
+                // Only a definite "not there" counts: a locked keyring is reported
+                // when the destination is used, with what to do about it.
+                let missing = has_secret(&record)
+                    && matches!(
+                        self.keyring.get(&secret_account(&record.id)),
+                        Err(crate::secrets::KeyringError::NotFound { .. })
+                    );
+                DestinationView {
+                    secret_missing: missing,
+                    ..DestinationView::from_record(record)
+                }
+            })
             .collect())
     }
 
@@ -186,6 +207,39 @@ impl Engine {
         Ok(DestinationView::from_record(record))
     }
 
+    /// Stores the secret access key of a saved S3 destination (after an import, or
+    /// when the key was rotated), keeping every other setting.
+    pub fn set_destination_secret(
+        &self,
+        id: &str,
+        secret: &crate::Secret,
+    ) -> Result<(), EngineError> {
+        use secrecy::ExposeSecret;
+        let record = self.store().destination(id)?;
+        if !has_secret(&record) {
+            return Err(EngineError::invalid(
+                "destination",
+                format!(
+                    "{} has no secret access key: it is a folder or uses the AWS default credential chain",
+                    record.name
+                ),
+            ));
+        }
+        let trimmed = secret.expose_secret().trim();
+        if trimmed.is_empty() {
+            return Err(EngineError::invalid(
+                "secretAccessKey",
+                "the secret access key is empty",
+            ));
+        }
+        self.keyring.set(
+            &secret_account(id),
+            &crate::Secret::from(trimmed.to_owned()),
+        )?;
+        tracing::info!(id, name = %record.name, "stored a destination's secret access key");
+        Ok(())
+    }
+
     /// Removes the destination from DBackup and its secrets from the keyring. What it
     /// stores (the backups themselves) is left where it is.
     pub fn remove_destination(&self, id: &str) -> Result<(), EngineError> {
@@ -193,9 +247,7 @@ impl Engine {
         // The row first: a destination must never exist without its secret. A secret
         // left behind (keyring locked right now) is only an orphan entry, and logged.
         self.store().delete_destination(id)?;
-        let has_secret = record.kind == dbackup_store::DestinationKind::S3
-            && record.config["credentials"].as_str() != Some("default_chain");
-        if has_secret {
+        if has_secret(&record) {
             if let Err(e) = self.keyring.delete(&secret_account(id)) {
                 tracing::warn!(
                     id,

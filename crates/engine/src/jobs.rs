@@ -189,8 +189,10 @@ impl LoadedJob {
     }
 }
 
-impl Engine {
-    fn validate_job(&self, input: &JobInput, id: &str) -> Result<NewJob, EngineError> {
+impl JobInput {
+    /// What can be checked without the state database; returns the trimmed name.
+    pub(crate) fn validate_fields(&self) -> Result<String, EngineError> {
+        let input = self;
         let name = validate_name(&input.name)?;
         if input.targets.is_empty() {
             return Err(EngineError::invalid(
@@ -217,6 +219,13 @@ impl Engine {
                 format!("choose a zstd level from 1 (fastest) to {MAX_ZSTD_LEVEL}"),
             ));
         }
+        Ok(name)
+    }
+}
+
+impl Engine {
+    fn validate_job(&self, input: &JobInput, id: &str) -> Result<NewJob, EngineError> {
+        let name = input.validate_fields()?;
         // The source, destinations and key must exist now, not fail at 2 a.m.
         let store = self.store();
         store.source(&input.source_id)?;
@@ -262,7 +271,18 @@ impl Engine {
     }
 
     pub fn create_job(&self, input: JobInput, now: Timestamp) -> Result<JobView, EngineError> {
-        let job = self.validate_job(&input, &uuid::Uuid::new_v4().to_string())?;
+        self.create_job_with_id(&uuid::Uuid::new_v4().to_string(), input, now)
+    }
+
+    /// Creates a job under a given id: an imported job keeps its id, so the backups it
+    /// made elsewhere (their manifests carry the id) stay its own, for retention too.
+    pub(crate) fn create_job_with_id(
+        &self,
+        id: &str,
+        input: JobInput,
+        now: Timestamp,
+    ) -> Result<JobView, EngineError> {
+        let job = self.validate_job(&input, id)?;
         let record = self.store().insert_job(&job, now)?;
         tracing::info!(id = %record.id, name = %record.name, "created a job");
         self.job_view(&record.id, now)

@@ -48,19 +48,40 @@ fn home() -> Result<std::path::PathBuf, EngineError> {
         })
 }
 
-/// `dir/stem.txt`, or `dir/stem (2).txt` and so on when taken.
-fn free_name(dir: &std::path::Path, stem: &str) -> std::path::PathBuf {
+/// `dir/stem.ext`, or `dir/stem (2).ext` and so on when taken.
+fn free_name(dir: &std::path::Path, stem: &str, ext: &str) -> std::path::PathBuf {
     let stem: String = stem
         .chars()
         .map(|c| if c == '/' { '-' } else { c })
         .collect();
-    let mut candidate = dir.join(format!("{stem}.txt"));
+    let mut candidate = dir.join(format!("{stem}.{ext}"));
     let mut n = 2;
     while candidate.exists() {
-        candidate = dir.join(format!("{stem} ({n}).txt"));
+        candidate = dir.join(format!("{stem} ({n}).{ext}"));
         n += 1;
     }
     candidate
+}
+
+/// Where to write a new file the user asked for: their full path (`~` is the home
+/// folder), or without one a free name in the home folder.
+pub(crate) fn new_file_path(
+    path: Option<std::path::PathBuf>,
+    default_stem: &str,
+    ext: &str,
+) -> Result<std::path::PathBuf, EngineError> {
+    match path {
+        Some(p) if p.starts_with("~") => Ok(home()?.join(p.strip_prefix("~").unwrap_or(&p))),
+        Some(p) if p.is_absolute() => Ok(p),
+        Some(p) => Err(EngineError::invalid(
+            "output",
+            format!(
+                "{} is relative; give the full path of a new file",
+                p.display()
+            ),
+        )),
+        None => Ok(free_name(&home()?, default_stem, ext)),
+    }
 }
 
 /// Creates the file with mode 0600 (no window where others could read it); refuses to
@@ -274,23 +295,11 @@ impl Engine {
         now: Timestamp,
     ) -> Result<std::path::PathBuf, EngineError> {
         let profile = self.find_key_profile(name_or_id)?;
-        let path = match path {
-            Some(p) if p.starts_with("~") => home()?.join(p.strip_prefix("~").unwrap_or(&p)),
-            Some(p) if p.is_absolute() => p,
-            Some(p) => {
-                return Err(EngineError::invalid(
-                    "output",
-                    format!(
-                        "{} is relative; give the full path of a new file",
-                        p.display()
-                    ),
-                ))
-            }
-            None => free_name(
-                &home()?,
-                &format!("DBackup recovery kit - {}", profile.name),
-            ),
-        };
+        let path = new_file_path(
+            path,
+            &format!("DBackup recovery kit - {}", profile.name),
+            "txt",
+        )?;
         let kit = self.export_recovery_kit(&profile.id, now)?;
         write_private(&path, kit.as_bytes())?;
         Ok(path)

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod app_settings;
 pub mod backup;
 pub mod catalog;
+pub mod config_file;
 mod destinations;
 mod error;
 pub mod glacier;

@@ -175,13 +175,22 @@ impl Operations {
         object: &str,
     ) -> Result<String, EngineError> {
         let (destination, key, keys) = self.open(destination_id, object)?;
+        let engine = self.engine.clone();
+        let destination_id_owned = destination_id.to_owned();
         self.spawn(
             OperationKind::Verify,
             destination_id,
             object,
             None,
             move |progress, cancel| async move {
-                let report = verify(destination, &key, keys, &progress, &cancel).await?;
+                let result = verify(destination, &key, keys, &progress, &cancel).await;
+                engine.record_check(
+                    &destination_id_owned,
+                    key.as_str(),
+                    result.as_ref().err(),
+                    jiff::Timestamp::now(),
+                );
+                let report = result?;
                 let mut summary = format!(
                     "Every chunk of {} is authentic ({} of data)",
                     report.object,

@@ -562,13 +562,7 @@ impl Engine {
         {
             Ok(r) => r,
             Err(e) => {
-                let restored = match &previous {
-                    Some(old) => self.keyring.set(&account, old),
-                    None => self.keyring.delete(&account).map(|_| ()),
-                };
-                if let Err(k) = restored {
-                    tracing::warn!(id, "cannot put the destination's old secret back: {k}");
-                }
+                self.keyring.restore(&account, previous.as_ref());
                 return Err(e.into());
             }
         };
@@ -607,7 +601,10 @@ impl Engine {
     ) -> Result<ProbeReport, EngineError> {
         let record = self.store().destination(id)?;
         if record.kind == dbackup_store::DestinationKind::S3 {
-            return Ok(self.s3_destination(id, record.config)?.probe(now).await);
+            return Ok(self
+                .s3_destination(id, &record.name, record.config)?
+                .probe(now)
+                .await);
         }
         let (_, destination) = self.open_destination(id)?;
         Ok(probe_folder(destination.as_ref()).await)
@@ -627,10 +624,10 @@ impl Engine {
                     .to_owned();
                 Ok((record.name, Arc::new(LocalFolder::new(path))))
             }
-            dbackup_store::DestinationKind::S3 => Ok((
-                record.name,
-                Arc::new(self.s3_destination(id, record.config)?),
-            )),
+            dbackup_store::DestinationKind::S3 => {
+                let destination = self.s3_destination(id, &record.name, record.config)?;
+                Ok((record.name, Arc::new(destination)))
+            }
         }
     }
 
@@ -639,11 +636,22 @@ impl Engine {
     fn s3_destination(
         &self,
         id: &str,
+        name: &str,
         config: serde_json::Value,
     ) -> Result<S3Destination, EngineError> {
         let config = stored_config(id, config)?;
         let secret = match config.credentials {
-            CredentialSource::AccessKey => Some(self.keyring.get(&secret_account(id))?),
+            CredentialSource::AccessKey => match self.keyring.get(&secret_account(id)) {
+                Ok(secret) => Some(secret),
+                // Imported from another computer, or removed from the keyring by hand.
+                Err(crate::secrets::KeyringError::NotFound { .. }) => {
+                    return Err(EngineError::invalid(
+                        "secretAccessKey",
+                        format!("the destination {name:?} has no secret access key on this computer: edit it and type the secret access key"),
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            },
             CredentialSource::DefaultChain => None,
         };
         Ok(S3Destination::new(settings(&config, secret)))

@@ -76,6 +76,19 @@ impl Keyring {
         }
     }
 
+    /// Puts an account back as it was before a change that could not be completed:
+    /// `previous` stored again, or the account removed when there was none. A failure
+    /// is logged (the change itself already failed and is what gets reported).
+    pub(crate) fn restore(&self, account: &str, previous: Option<&Secret>) {
+        let restored = match previous {
+            Some(old) => self.set(account, old),
+            None => self.delete(account).map(|_| ()),
+        };
+        if let Err(e) = restored {
+            tracing::warn!(account, "cannot put the previous secret back: {e}");
+        }
+    }
+
     /// Proves the keyring can store, return and remove a secret.
     pub fn check(&self) -> Result<(), KeyringError> {
         let account = format!("probe/{}", uuid::Uuid::new_v4());

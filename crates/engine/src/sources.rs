@@ -17,7 +17,7 @@ use crate::{Engine, EngineError, Secret};
 
 mod input;
 pub use dbackup_sources::ServerInfo;
-pub use input::{PgSslMode, SourceInput, SourceSettingsInput};
+pub use input::{PgSslMode, SourceForm, SourceInput, SourceSettingsInput};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
@@ -78,21 +78,28 @@ impl SourceSettings {
     }
 
     fn from_record(record: &SourceRecord) -> Result<Self, EngineError> {
-        use dbackup_store::SourceKind as K;
-        let config = record.config.clone();
-        let parsed = match record.kind {
-            K::Postgres => serde_json::from_value(config).map(SourceSettings::Postgres),
-            K::Mysql => serde_json::from_value(config).map(SourceSettings::Mysql),
-            K::Sqlite => serde_json::from_value(config).map(SourceSettings::Sqlite),
-            K::Folder => serde_json::from_value(config).map(SourceSettings::Folder),
-        };
-        parsed.map_err(|e| {
+        Self::from_config(record.kind, &record.config).map_err(|e| {
             EngineError::Store(dbackup_store::StoreError::Corrupt {
                 what: "source",
                 id: record.id.clone(),
                 reason: e.to_string(),
             })
         })
+    }
+
+    /// A source's settings from their stored form.
+    pub(crate) fn from_config(
+        kind: dbackup_store::SourceKind,
+        config: &serde_json::Value,
+    ) -> Result<Self, serde_json::Error> {
+        use dbackup_store::SourceKind as K;
+        let config = config.clone();
+        match kind {
+            K::Postgres => serde_json::from_value(config).map(SourceSettings::Postgres),
+            K::Mysql => serde_json::from_value(config).map(SourceSettings::Mysql),
+            K::Sqlite => serde_json::from_value(config).map(SourceSettings::Sqlite),
+            K::Folder => serde_json::from_value(config).map(SourceSettings::Folder),
+        }
     }
 
     fn store_kind(&self) -> dbackup_store::SourceKind {
@@ -131,7 +138,7 @@ impl SourceSettings {
         }
     }
 
-    fn validate(&self) -> Result<(), EngineError> {
+    pub(crate) fn validate(&self) -> Result<(), EngineError> {
         match self {
             SourceSettings::Postgres(c) => c.validate().map_err(from_source_invalid),
             SourceSettings::Mysql(c) => c.validate().map_err(from_source_invalid),
@@ -156,7 +163,7 @@ impl SourceSettings {
         }
     }
 
-    fn takes_password(&self) -> bool {
+    pub(crate) fn takes_password(&self) -> bool {
         matches!(self, SourceSettings::Postgres(_) | SourceSettings::Mysql(_))
     }
 }
@@ -268,7 +275,7 @@ impl OpenSource {
 }
 
 /// The keyring account holding a source's database password.
-fn password_account(source_id: &str) -> String {
+pub(crate) fn password_account(source_id: &str) -> String {
     format!("source/{source_id}/password")
 }
 
@@ -350,6 +357,123 @@ impl Engine {
         view(record)
     }
 
+    /// What the edit form starts from: the settings, never the password.
+    pub fn source_form(&self, id: &str) -> Result<SourceForm, EngineError> {
+        let record = self.store().source(id)?;
+        let settings = SourceSettings::from_record(&record)?;
+        Ok(SourceForm {
+            has_password: settings.takes_password() && self.stored_password(id)?.is_some(),
+            settings: SourceSettingsInput::from(&settings),
+            name: record.name,
+        })
+    }
+
+    /// Changes a saved source. An empty password keeps the stored one (the form never
+    /// shows it); `clear_password` removes it (trust or peer authentication). The
+    /// kind cannot change.
+    pub fn update_source(
+        &self,
+        id: &str,
+        input: NewSource,
+        clear_password: bool,
+        now: Timestamp,
+    ) -> Result<SourceView, EngineError> {
+        let record = self.store().source(id)?;
+        if input.settings.store_kind() != record.kind {
+            return Err(EngineError::invalid(
+                "kind",
+                "the kind of a source cannot change; add a new source instead",
+            ));
+        }
+        let name = validate_name(&input.name)?;
+        input.settings.validate()?;
+        let config = input
+            .settings
+            .to_json()
+            .map_err(|e| EngineError::Internal {
+                detail: format!("cannot encode the source: {e}"),
+            })?;
+        let account = password_account(id);
+        let typed = input
+            .password
+            .filter(|p| input.settings.takes_password() && !p.expose_secret().is_empty());
+        // Folders and SQLite files never have one (and the kind cannot change).
+        let previous = if input.settings.takes_password() {
+            self.stored_password(id)?
+        } else {
+            None
+        };
+        // The keyring first, as when adding; put back if the row cannot change.
+        match (&typed, clear_password && previous.is_some()) {
+            (Some(password), _) => self.keyring.set(&account, password)?,
+            (None, true) => {
+                self.keyring.delete(&account)?;
+            }
+            (None, false) => {}
+        }
+        let record = match self.store().update_source(id, &name, &config, now) {
+            Ok(r) => r,
+            Err(e) => {
+                self.keyring.restore(&account, previous.as_ref());
+                return Err(e.into());
+            }
+        };
+        tracing::info!(id, name = %record.name, "edited a source");
+        view(record)
+    }
+
+    /// Stores the database password of a saved source (after an import, or when the
+    /// password changed), keeping every other setting.
+    pub fn set_source_password(&self, id: &str, password: &Secret) -> Result<(), EngineError> {
+        let record = self.store().source(id)?;
+        let settings = SourceSettings::from_record(&record)?;
+        if !settings.takes_password() {
+            return Err(EngineError::invalid(
+                "source",
+                format!("{} is a file or folder: it has no password", record.name),
+            ));
+        }
+        if password.expose_secret().is_empty() {
+            return Err(EngineError::invalid("password", "the password is empty"));
+        }
+        self.keyring.set(&password_account(id), password)?;
+        tracing::info!(id, name = %record.name, "stored a source's password");
+        Ok(())
+    }
+
+    /// "Test connection" on the edit form: the form's settings, with the stored
+    /// password unless another was typed.
+    pub fn check_source_change(
+        &self,
+        id: &str,
+        input: NewSource,
+    ) -> Result<ServerInfo, EngineError> {
+        let typed = input
+            .password
+            .filter(|p| input.settings.takes_password() && !p.expose_secret().is_empty());
+        let password = match typed {
+            Some(p) => Some(p),
+            None if input.settings.takes_password() => self.stored_password(id)?,
+            None => None,
+        };
+        input.settings.validate()?;
+        OpenSource {
+            id: id.to_owned(),
+            name: input.name,
+            settings: input.settings,
+            password,
+        }
+        .check()
+    }
+
+    fn stored_password(&self, id: &str) -> Result<Option<Secret>, EngineError> {
+        match self.keyring.get(&password_account(id)) {
+            Ok(p) => Ok(Some(p)),
+            Err(crate::secrets::KeyringError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Removes the source and its password. Its backups stay where they are.
     pub fn remove_source(&self, id: &str) -> Result<(), EngineError> {
         let record = self.store().source(id)?;
@@ -366,12 +490,8 @@ impl Engine {
         let record = self.store().source(id)?;
         let settings = SourceSettings::from_record(&record)?;
         let password = if settings.takes_password() {
-            match self.keyring.get(&password_account(id)) {
-                Ok(p) => Some(p),
-                // Saved without a password (trust or peer authentication).
-                Err(crate::secrets::KeyringError::NotFound { .. }) => None,
-                Err(e) => return Err(e.into()),
-            }
+            // None: saved without a password (trust or peer authentication).
+            self.stored_password(id)?
         } else {
             None
         };

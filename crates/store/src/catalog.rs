@@ -38,6 +38,16 @@ pub struct GlacierRestoreRecord {
     pub ready_at: Option<Timestamp>,
 }
 
+/// The last verify of a backup that reached a verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupCheckRecord {
+    pub destination_id: String,
+    pub object: String,
+    pub checked_at: Timestamp,
+    /// `None`: intact.
+    pub problem: Option<String>,
+}
+
 const COLUMNS: &str = "destination_id, object, job_id, job_name, run_id, created_at, \
                        stored_size, locked, manifest, seen_at, storage_class";
 
@@ -123,6 +133,68 @@ impl Store {
             )
             .map_err(|e| self.err("record a backup in", e))?;
         Ok(())
+    }
+
+    /// Records the verdict of a verify; replaces the previous one. Returns false when the
+    /// backup is not in the catalog (nothing recorded).
+    pub fn record_backup_check(
+        &self,
+        destination_id: &str,
+        object: &str,
+        checked_at: Timestamp,
+        problem: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let changed = self
+            .conn
+            .execute(
+                "INSERT INTO backup_checks (destination_id, object, checked_at, problem) \
+                 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS \
+                   (SELECT 1 FROM backups WHERE destination_id = ?1 AND object = ?2) \
+                 ON CONFLICT (destination_id, object) DO UPDATE SET \
+                 checked_at = excluded.checked_at, problem = excluded.problem",
+                params![destination_id, object, checked_at.to_string(), problem],
+            )
+            .map_err(|e| self.err("record a verify result in", e))?;
+        Ok(changed > 0)
+    }
+
+    /// The last verdict of each checked backup, of one destination or of all.
+    pub fn backup_checks(
+        &self,
+        destination_id: Option<&str>,
+    ) -> Result<Vec<BackupCheckRecord>, StoreError> {
+        let action = "read verify results from";
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT destination_id, object, checked_at, problem FROM backup_checks \
+                 WHERE ?1 IS NULL OR destination_id = ?1",
+            )
+            .map_err(|e| self.err(action, e))?;
+        let rows = stmt
+            .query_map([destination_id], |r| {
+                <(String, String, String, Option<String>)>::try_from(r)
+            })
+            .map_err(|e| self.err(action, e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(action, e))?;
+        rows.into_iter()
+            .map(|(destination_id, object, checked, problem)| {
+                let checked_at = checked
+                    .parse::<Timestamp>()
+                    .map_err(|e| StoreError::Corrupt {
+                        what: "verify result",
+                        id: object.clone(),
+                        reason: e.to_string(),
+                    })?;
+                Ok(BackupCheckRecord {
+                    destination_id,
+                    object,
+                    checked_at,
+                    problem,
+                })
+            })
+            .collect()
     }
 
     pub fn remove_backup(&self, destination_id: &str, object: &str) -> Result<(), StoreError> {

@@ -15,7 +15,7 @@ mod runs;
 mod schema;
 mod sources;
 
-pub use catalog::{BackupRecord, GlacierRestoreRecord};
+pub use catalog::{BackupCheckRecord, BackupRecord, GlacierRestoreRecord};
 pub use destinations::{DestinationKind, DestinationRecord, NewDestination};
 pub use error::StoreError;
 pub use jobs::{JobDestination, JobRecord, NewJob};

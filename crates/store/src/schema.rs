@@ -13,6 +13,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../migrations/03-sources/up.sql"),
     include_str!("../migrations/04-jobs-runs/up.sql"),
     include_str!("../migrations/05-glacier/up.sql"),
+    include_str!("../migrations/06-backup-checks/up.sql"),
 ];
 
 /// The newest schema this build knows: one version per migration.

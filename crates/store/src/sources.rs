@@ -60,6 +60,17 @@ impl Store {
         TABLE.insert(self, new, now)
     }
 
+    /// Renames a source and replaces its settings; its kind cannot change.
+    pub fn update_source(
+        &self,
+        id: &str,
+        name: &str,
+        config: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<SourceRecord, StoreError> {
+        TABLE.update(self, id, name, config, now)
+    }
+
     pub fn delete_source(&self, id: &str) -> Result<(), StoreError> {
         TABLE.delete(self, id)
     }

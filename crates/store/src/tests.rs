@@ -516,3 +516,47 @@ fn a_destination_is_renamed_and_reconfigured_but_names_stay_unique() {
         Err(StoreError::NotFound { .. })
     ));
 }
+
+#[test]
+fn the_last_verify_verdict_is_kept_per_backup_and_goes_with_it() {
+    let (_dir, store) = store_with_nas();
+    let seen = "2026-01-02T00:00:00Z";
+    for o in ["o/1.dbk", "o/2.dbk"] {
+        store.upsert_backup(&backup(o, None, seen)).unwrap();
+    }
+    assert!(store.backup_checks(None).unwrap().is_empty());
+    assert!(store
+        .record_backup_check("a", "o/1.dbk", t("2026-01-03T00:00:00Z"), None)
+        .unwrap());
+    assert!(store
+        .record_backup_check(
+            "a",
+            "o/1.dbk",
+            t("2026-01-04T00:00:00Z"),
+            Some("chunk 2 failed")
+        )
+        .unwrap());
+    assert!(store
+        .record_backup_check("a", "o/2.dbk", t("2026-01-04T00:00:00Z"), None)
+        .unwrap());
+    // Not in the catalog: nothing recorded, no error.
+    assert!(!store
+        .record_backup_check("a", "o/none.dbk", t("2026-01-04T00:00:00Z"), None)
+        .unwrap());
+    let mut checks = store.backup_checks(Some("a")).unwrap();
+    checks.sort_by(|x, y| x.object.cmp(&y.object));
+    assert_eq!(checks.len(), 2);
+    assert_eq!(checks[0].problem.as_deref(), Some("chunk 2 failed"));
+    assert_eq!(checks[0].checked_at, t("2026-01-04T00:00:00Z"));
+    assert!(store.backup_checks(Some("b")).unwrap().is_empty());
+
+    // A refresh of the catalog row keeps the verdict; removing the backup drops it.
+    store
+        .upsert_backup(&backup("o/1.dbk", None, "2026-01-05T00:00:00Z"))
+        .unwrap();
+    assert_eq!(store.backup_checks(None).unwrap().len(), 2);
+    store.remove_backup("a", "o/1.dbk").unwrap();
+    let left = store.backup_checks(None).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].object, "o/2.dbk");
+}

@@ -1,6 +1,9 @@
 //! Preferences, and quitting from the window when the tray asked to confirm.
 
+use std::path::{Path, PathBuf};
+
 use dbackup_engine::app_settings::AppSettings;
+use dbackup_engine::config_file::ImportReport;
 use tauri::AppHandle;
 use tauri_plugin_autostart::ManagerExt;
 
@@ -33,6 +36,32 @@ pub async fn save_settings(
         )));
     }
     blocking(&engine, move |e| e.set_app_settings(&settings)).await
+}
+
+/// Writes the configuration (no secret) to a new private file and returns where.
+/// Without `path`, a new file in the home folder.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_config(engine: Shared<'_>, path: Option<String>) -> Result<String, IpcError> {
+    blocking(&engine, move |e| {
+        e.save_config_export(path.map(PathBuf::from), jiff::Timestamp::now())
+            .map(|p| p.display().to_string())
+    })
+    .await
+}
+
+/// Imports a configuration file; with `apply` false, only says what it would do.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_config(
+    engine: Shared<'_>,
+    path: String,
+    apply: bool,
+) -> Result<ImportReport, IpcError> {
+    blocking(&engine, move |e| {
+        e.import_config_file(Path::new(&path), apply, jiff::Timestamp::now())
+    })
+    .await
 }
 
 /// Quits; running jobs are cancelled cleanly on the way out.

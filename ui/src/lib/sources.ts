@@ -1,4 +1,4 @@
-import type { PgSslMode, SourceInput, SourceKind } from "../bindings";
+import type { PgSslMode, SourceForm, SourceInput, SourceKind } from "../bindings";
 import { isAbsolutePath, validateName } from "./validation";
 
 /** Everything the source form can hold; each kind uses its own part. */
@@ -133,4 +133,33 @@ export function sourceFieldOf(kind: SourceKind, field: string | null): SourceFie
   if (field === "databases" && kind === "postgres") return "database";
   if (field === "database" && kind === "mysql") return "databases";
   return null;
+}
+
+/** The edit form's starting point: the saved settings, the password left empty. */
+export function formOfSaved(saved: SourceForm): { kind: SourceKind; values: SourceFormValues } {
+  const s = saved.settings;
+  const values = { ...emptySourceForm(s.kind), name: saved.name };
+  switch (s.kind) {
+    case "postgres":
+      return {
+        kind: s.kind,
+        values: {
+          ...values,
+          host: s.host,
+          port: String(s.port),
+          user: s.user,
+          database: s.database ?? "",
+          sslMode: s.sslMode ?? "prefer",
+        },
+      };
+    case "mysql":
+      return {
+        kind: s.kind,
+        values: { ...values, host: s.host, port: String(s.port), user: s.user, databases: (s.databases ?? []).join(", ") },
+      };
+    case "sqlite":
+      return { kind: s.kind, values: { ...values, path: s.path } };
+    case "folder":
+      return { kind: s.kind, values: { ...values, path: s.path, exclude: (s.exclude ?? []).join("\n") } };
+  }
 }

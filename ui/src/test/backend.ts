@@ -13,7 +13,9 @@ import type {
   RestoreTier,
   Schedule,
   ServerInfo,
+  SourceForm,
   SourceInput,
+  ImportReport,
   SourceView,
   BackupView,
   DestinationView,
@@ -39,6 +41,10 @@ export type FakeBackend = {
   /** What `destination_settings` answers, by destination id. */
   settingsOf: Record<string, DestinationSettings>;
   sources: SourceView[];
+  /** What `source_form` answers, by source id. */
+  sourceForms: Record<string, SourceForm>;
+  /** What `import_config` answers; `applied` follows the call. */
+  importReport: ImportReport;
   keys: KeyProfileView[];
   operations: OperationView[];
   settings: AppSettings;
@@ -69,6 +75,7 @@ export function destination(overrides: Partial<DestinationView> = {}): Destinati
     kind: "local",
     location: "/mnt/nas/backups",
     createdAt: new Date(Date.now() - 3 * 24 * 3600 * 1000).toISOString(),
+    secretMissing: false,
     ...overrides,
   };
 }
@@ -88,6 +95,11 @@ export function storedBackup(overrides: Partial<BackupView> = {}): BackupView {
     database: "shop",
     storageClass: "STANDARD",
     glacier: null,
+    sourceKind: "postgres",
+    engine: "PostgreSQL 15.18",
+    plainSize: 5184,
+    encryption: "key",
+    check: null,
     ...overrides,
   };
 }
@@ -102,6 +114,8 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
     otherFiles: [],
     settingsOf: {},
     sources: [],
+    sourceForms: {},
+    importReport: { applied: false, items: [] },
     keys: [],
     operations: [],
     settings: {
@@ -269,6 +283,27 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
       case "test_new_source":
       case "test_source":
         return { ...backend.serverInfo };
+      case "source_form": {
+        const { id } = args as { id: string };
+        const found = backend.sourceForms[id];
+        if (!found) throw { code: "not_found", message: `no source ${id}`, field: null };
+        return found;
+      }
+      case "update_source": {
+        const { id, input } = args as { id: string; input: SourceInput };
+        backend.sources = backend.sources.map((x) => (x.id === id ? { ...x, name: input.name } : x));
+        return backend.sources.find((x) => x.id === id)!;
+      }
+      case "test_source_change":
+        return { ...backend.serverInfo };
+      case "export_config": {
+        const { path } = args as { path: string | null };
+        return path ?? "/home/ada/DBackup configuration 2026-12-04.json";
+      }
+      case "import_config": {
+        const { apply } = args as { apply: boolean };
+        return { ...backend.importReport, applied: apply };
+      }
       case "remove_source": {
         const { id } = args as { id: string };
         backend.sources = backend.sources.filter((x) => x.id !== id);

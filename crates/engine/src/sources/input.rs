@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use dbackup_sources::mysql::MysqlConfig;
 use dbackup_sources::postgres::{PostgresConfig, SslMode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{FolderSettings, NewSource, SourceSettings, SqliteSettings};
 use crate::Secret;
 
 /// libpq's sslmode values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "kebab-case")]
 pub enum PgSslMode {
     Disable,
@@ -36,7 +36,7 @@ impl From<PgSslMode> for SslMode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SourceSettingsInput {
     Postgres {
@@ -66,6 +66,57 @@ pub enum SourceSettingsInput {
         #[serde(default)]
         exclude: Vec<String>,
     },
+}
+
+impl From<SslMode> for PgSslMode {
+    fn from(mode: SslMode) -> Self {
+        match mode {
+            SslMode::Disable => PgSslMode::Disable,
+            SslMode::Allow => PgSslMode::Allow,
+            SslMode::Prefer => PgSslMode::Prefer,
+            SslMode::Require => PgSslMode::Require,
+            SslMode::VerifyCa => PgSslMode::VerifyCa,
+            SslMode::VerifyFull => PgSslMode::VerifyFull,
+        }
+    }
+}
+
+/// A saved source as its edit form starts: the settings, and whether a password is
+/// stored (never the password).
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceForm {
+    pub name: String,
+    pub settings: SourceSettingsInput,
+    pub has_password: bool,
+}
+
+impl From<&SourceSettings> for SourceSettingsInput {
+    fn from(settings: &SourceSettings) -> Self {
+        match settings {
+            SourceSettings::Postgres(c) => SourceSettingsInput::Postgres {
+                host: c.host.clone(),
+                port: c.port,
+                user: c.user.clone(),
+                database: c.database.clone(),
+                ssl_mode: c.ssl_mode.into(),
+            },
+            SourceSettings::Mysql(c) => SourceSettingsInput::Mysql {
+                host: c.host.clone(),
+                port: c.port,
+                user: c.user.clone(),
+                databases: c.databases.clone(),
+            },
+            SourceSettings::Sqlite(c) => SourceSettingsInput::Sqlite {
+                path: c.path.clone(),
+            },
+            SourceSettings::Folder(c) => SourceSettingsInput::Folder {
+                path: c.root.clone(),
+                include: c.include.clone(),
+                exclude: c.exclude.clone(),
+            },
+        }
+    }
 }
 
 /// A new source from the window. The password goes to the OS keyring only.

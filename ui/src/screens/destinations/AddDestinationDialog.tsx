@@ -34,7 +34,7 @@ type AddDestinationDialogProps = {
   /** Called with the saved destination and the engine's notices about the input (may be empty). */
   onAdded: (destination: DestinationView, notices: string[]) => void;
   /** Edit this destination instead of adding one: its kind stays, its secret is kept unless retyped. */
-  editing?: { id: string; settings: DestinationSettings };
+  editing?: { id: string; settings: DestinationSettings; secretMissing?: boolean };
 };
 
 /** The form's starting point for an edit: the stored settings, the secret left empty. */
@@ -53,7 +53,8 @@ function initialState(editing: AddDestinationDialogProps["editing"]): {
   return {
     kind,
     path: "",
-    secretStored: c.credentials !== "default_chain",
+    // Imported from another computer: the secret must be typed before saving.
+    secretStored: c.credentials !== "default_chain" && !editing.secretMissing,
     values: {
       name: settings.name,
       region: c.provider === "custom" && c.region === "us-east-1" ? "" : c.provider === "r2" ? "" : c.region,

@@ -2,10 +2,35 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { App } from "../../App";
-import type { NewS3Destination } from "../../bindings";
+import type { DestinationSettings, NewS3Destination } from "../../bindings";
 import { callsOf, destination, installBackend } from "../../test/backend";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+
+/** What `destination_settings` answers for the saved Ceph destination the edit tests use. */
+function cephSettings(storageClass: string): DestinationSettings {
+  return {
+    kind: "s3",
+    name: "Ceph",
+    config: {
+      provider: "custom",
+      region: "us-east-1",
+      bucket: "team",
+      prefix: "db/",
+      endpoint: "http://ceph:7480",
+      pathStyle: true,
+      accountId: null,
+      jurisdiction: null,
+      accessKeyId: "AKIAFIRST",
+      credentials: "access_key",
+      profile: null,
+      storageClass,
+      sse: "bucket_default",
+      kmsKeyId: null,
+      transferAcceleration: false,
+    },
+  };
+}
 
 type User = ReturnType<typeof userEvent.setup>;
 
@@ -427,27 +452,7 @@ describe("Adding an S3 destination", () => {
     const backend = installBackend([
       destination({ id: "d1", name: "Ceph", kind: "s3", location: "s3://team/db/ at http://ceph:7480" }),
     ]);
-    backend.settingsOf.d1 = {
-      kind: "s3",
-      name: "Ceph",
-      config: {
-        provider: "custom",
-        region: "us-east-1",
-        bucket: "team",
-        prefix: "db/",
-        endpoint: "http://ceph:7480",
-        pathStyle: true,
-        accountId: null,
-        jurisdiction: null,
-        accessKeyId: "AKIAFIRST",
-        credentials: "access_key",
-        profile: null,
-        storageClass: "STANDARD_IA",
-        sse: "bucket_default",
-        kmsKeyId: null,
-        transferAcceleration: false,
-      },
-    };
+    backend.settingsOf.d1 = cephSettings("STANDARD_IA");
     const user = userEvent.setup();
     render(<App />);
     await user.click(await screen.findByTestId("edit-destination"));
@@ -474,5 +479,26 @@ describe("Adding an S3 destination", () => {
     expect(callsOf(backend, "add_s3_destination")).toHaveLength(0);
     expect(await screen.findByTestId("notice")).toHaveTextContent("Saved “Ceph cluster”");
     expect(screen.getByTestId("destination-row")).toHaveTextContent("Ceph cluster");
+  });
+
+  it("marks an imported destination whose secret is missing, and its edit asks for the secret", async () => {
+    const backend = installBackend([
+      destination({ id: "d1", name: "Ceph", kind: "s3", location: "s3://team/db/ at http://ceph:7480", secretMissing: true }),
+    ]);
+    backend.settingsOf.d1 = cephSettings("STANDARD");
+    const user = userEvent.setup();
+    render(<App />);
+    await user.click(await screen.findByTestId("destination-secret-missing"));
+    const dialog = await screen.findByRole("dialog", { name: "Edit destination" });
+    const secret = within(dialog).getByLabelText("Secret Access Key");
+    expect(secret).not.toHaveAttribute("placeholder", "Stored: leave empty to keep it");
+    await user.click(within(dialog).getByRole("button", { name: "Save changes" }));
+    expect(secret).toHaveFocus();
+    expect(callsOf(backend, "update_s3_destination")).toHaveLength(0);
+    await user.type(secret, "the-secret");
+    await user.click(within(dialog).getByRole("button", { name: "Save changes" }));
+    await waitFor(() => expect(callsOf(backend, "update_s3_destination")).toHaveLength(1));
+    const sent = callsOf(backend, "update_s3_destination")[0]?.args as { input: NewS3Destination };
+    expect(sent.input.secretAccessKey).toBe("the-secret");
   });
 });

@@ -35,7 +35,7 @@ export function DestinationsScreen({ overview }: { overview: Overview }) {
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<DestinationView | null>(null);
   const [testing, setTesting] = useState<DestinationView | null>(null);
-  const [editing, setEditing] = useState<{ id: string; settings: DestinationSettings } | null>(null);
+  const [editing, setEditing] = useState<{ id: string; settings: DestinationSettings; secretMissing: boolean } | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [highlightId, setHighlightId] = useState<string | null>(null);
   const noticeSeq = useRef(0);
@@ -59,7 +59,11 @@ export function DestinationsScreen({ overview }: { overview: Overview }) {
 
   async function edit(d: DestinationView) {
     try {
-      setEditing({ id: d.id, settings: await call(() => commands.destinationSettings(d.id)) });
+      setEditing({
+        id: d.id,
+        settings: await call(() => commands.destinationSettings(d.id)),
+        secretMissing: d.secretMissing,
+      });
     } catch (e) {
       announce(`“${d.name}” cannot be edited: ${asFailure(e).message}`);
     }

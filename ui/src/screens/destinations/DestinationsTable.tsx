@@ -1,4 +1,4 @@
-import { Cloud, Folder, Pencil, PlugZap, Trash2 } from "lucide-react";
+import { Cloud, Folder, KeyRound, Pencil, PlugZap, Trash2 } from "lucide-react";
 import type { DestinationKind, DestinationView } from "../../bindings";
 import { relativeTime } from "../../lib/format";
 
@@ -61,6 +61,18 @@ export function DestinationsTable({
                 <span className="cell-name" title={d.name}>
                   {d.name}
                 </span>
+                {d.secretMissing && (
+                  <button
+                    type="button"
+                    className="badge badge--warning badge--action"
+                    onClick={() => onEdit(d)}
+                    title="Its secret access key is not in this computer's keyring: edit the destination and type it"
+                    data-testid="destination-secret-missing"
+                  >
+                    <KeyRound size={12} aria-hidden />
+                    Secret key needed
+                  </button>
+                )}
               </td>
               <td className="col-kind">
                 <KindBadge kind={d.kind} />

@@ -1,6 +1,6 @@
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import type { BackupView } from "../../bindings";
 import { callsOf, destination, installBackend, storedBackup } from "../../test/backend";
 import { ExplorerScreen } from "./ExplorerScreen";
@@ -220,5 +220,78 @@ describe("Storage Explorer", () => {
     expect(rows[1]).toHaveTextContent("2.0 KB");
     // Read-only: no action of any kind on them.
     expect(within(screen.getByTestId("other-files-table")).queryAllByRole("button")).toHaveLength(0);
+  });
+
+  it("shows each backup's source, server, compression ratio, encryption and last verify", async () => {
+    const backend = installBackend([destination({ id: "d1" })]);
+    const day = 24 * 3600 * 1000;
+    backend.backups = [
+      storedBackup({ object: "shop/ok.dbk", check: { checkedAt: new Date(Date.now() - 2 * day).toISOString(), problem: null } }),
+      storedBackup({
+        object: "shop/bad.dbk",
+        check: { checkedAt: new Date().toISOString(), problem: "chunk 3 of shop/bad.dbk failed authentication" },
+      }),
+      storedBackup({ object: "files/plain.dbk", sourceKind: "folder", engine: null, encryption: "none", plainSize: null }),
+    ];
+    render(<ExplorerScreen />);
+    const rows = await screen.findAllByTestId("backup-row");
+    const row = (object: string) => rows.find((r) => r.dataset.object === object)!;
+    expect(within(row("shop/ok.dbk")).getByTestId("backup-source")).toHaveTextContent("PostgreSQL 15.18");
+    expect(within(row("shop/ok.dbk")).getByTestId("backup-ratio")).toHaveTextContent("4.2× smaller");
+    expect(within(row("shop/ok.dbk")).getByTestId("integrity")).toHaveTextContent("Verified 2 days ago");
+    const damaged = within(row("shop/bad.dbk")).getByTestId("integrity");
+    expect(damaged).toHaveTextContent("Damaged");
+    expect(damaged).toHaveAttribute("title", expect.stringContaining("chunk 3"));
+    const plain = within(row("files/plain.dbk"));
+    expect(plain.getByTestId("backup-source")).toHaveTextContent("Folder");
+    expect(plain.getByTestId("integrity")).toHaveTextContent("Not verified");
+    expect(plain.getByTestId("unencrypted")).toHaveTextContent("Not encrypted");
+    expect(plain.queryByTestId("backup-ratio")).not.toBeInTheDocument();
+    expect(within(row("shop/ok.dbk")).queryByTestId("unencrypted")).not.toBeInTheDocument();
+  });
+
+  it("renders only the rows in view of a long list, and search still reaches every backup", async () => {
+    const backend = installBackend([destination({ id: "d1" })]);
+    const start = Date.parse("2026-01-01T00:00:00Z");
+    backend.backups = Array.from({ length: 5000 }, (_, i) =>
+      storedBackup({
+        object: `nightly/b-${String(i).padStart(4, "0")}.dbk`,
+        createdAt: new Date(start + i * 3600 * 1000).toISOString(),
+      }),
+    );
+    // jsdom lays nothing out: give the scrolling card and the rows the heights a window would.
+    const layout = { clientHeight: ["backups-scroll", 720], offsetHeight: ["backup-row", 52] } as const;
+    for (const [property, [testId, px]] of Object.entries(layout)) {
+      const original = Object.getOwnPropertyDescriptor(HTMLElement.prototype, property);
+      Object.defineProperty(HTMLElement.prototype, property, {
+        configurable: true,
+        get() {
+          return (this as HTMLElement).dataset.testid === testId ? px : 0;
+        },
+      });
+      onTestFinished(() => {
+        if (original) Object.defineProperty(HTMLElement.prototype, property, original);
+      });
+    }
+    const user = userEvent.setup();
+    render(<ExplorerScreen />);
+    const scroll = await screen.findByTestId("backups-scroll");
+    expect(scroll).toHaveAttribute("data-virtual", "true");
+    const rendered = screen.getAllByTestId("backup-row");
+    expect(rendered.length).toBeGreaterThan(5);
+    expect(rendered.length).toBeLessThan(100);
+    // Newest first; the rest is a spacer of the height of the rows not rendered.
+    expect(rendered[0]).toHaveAttribute("data-object", "nightly/b-4999.dbk");
+    expect(screen.getByTestId("rows-below")).toBeInTheDocument();
+    expect(screen.getByTestId("backups-table")).toHaveAttribute("aria-rowcount", "5001");
+
+    // Select-all takes every backup shown, not only the rendered ones.
+    await user.click(screen.getByTestId("select-all"));
+    expect(await screen.findByText(/5000 selected/)).toBeInTheDocument();
+
+    await user.type(screen.getByTestId("explorer-search"), "b-0042");
+    await waitFor(() => expect(screen.getAllByTestId("backup-row")).toHaveLength(1));
+    expect(screen.getByTestId("backup-row")).toHaveAttribute("data-object", "nightly/b-0042.dbk");
+    expect(screen.getByTestId("backups-scroll")).toHaveAttribute("data-virtual", "false");
   });
 });

@@ -1,31 +1,19 @@
 import { useEffect, useState } from "react";
-import {
-  Download,
-  FolderSearch,
-  Lock,
-  LockOpen,
-  RefreshCw,
-  RotateCcw,
-  ShieldCheck,
-  Snowflake,
-  Trash2,
-} from "lucide-react";
+import { FolderSearch, RefreshCw, Snowflake } from "lucide-react";
 import { commands, type BackupView, type DestinationView, type OperationView } from "../../bindings";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { Loading } from "../../components/Loading";
 import { EmptyState } from "../../components/EmptyState";
 import { ErrorPanel } from "../../components/ErrorPanel";
 import { PageHeader } from "../../components/PageHeader";
-import { byteSize, localTime, relativeTime } from "../../lib/format";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
 import { useLoad } from "../../lib/useLoad";
 import { folders, visibleBackups, type Sort } from "./backupList";
 import { BulkBar } from "./BulkBar";
 import { deleteAll, describeOutcome, lockAll, verifyAll } from "./bulk";
 import { DownloadDialog } from "./DownloadDialog";
-import { GlacierBadge, isReadable } from "./GlacierBadge";
+import { BackupsTable } from "./BackupsTable";
 import { GlacierDialog } from "./GlacierDialog";
-import { SortHeader } from "./SortHeader";
 import { OperationsPanel } from "./OperationsPanel";
 import { OtherFiles } from "./OtherFiles";
 import { RestoreDialog } from "./RestoreDialog";
@@ -67,6 +55,15 @@ export function ExplorerScreen({ initialDestination = null }: { initialDestinati
     setFolder(null);
     void reloadBackups();
   }, [destinationId, reloadBackups]);
+
+  // A verify that ended has a verdict to show in the integrity column.
+  const endedVerifies = (operations.data ?? [])
+    .filter((o) => o.kind === "verify" && o.state !== "running")
+    .map((o) => o.id)
+    .join(",");
+  useEffect(() => {
+    if (endedVerifies) void reloadBackups();
+  }, [endedVerifies, reloadBackups]);
 
   // Only backups still listed stay selected (after a delete or a rescan).
   const selectedBackups = (backups.data ?? []).filter((b) => selected.has(b.object));
@@ -155,8 +152,6 @@ export function ExplorerScreen({ initialDestination = null }: { initialDestinati
     const all = backups.data ?? [];
     const list = visibleBackups(all, query, sort, folder);
     const folderList = folders(all);
-    const allVisibleSelected = list.length > 0 && list.every((b) => selected.has(b.object));
-    const someVisibleSelected = list.some((b) => selected.has(b.object));
     content = (
       <>
         <div className="field-row">
@@ -201,7 +196,7 @@ export function ExplorerScreen({ initialDestination = null }: { initialDestinati
             <input
               type="search"
               className="input"
-              placeholder="Job, database or file name"
+              placeholder="Job, database, server or file name"
               value={query}
               onChange={(e) => setQuery(e.target.value)}
               data-testid="explorer-search"
@@ -256,185 +251,42 @@ export function ExplorerScreen({ initialDestination = null }: { initialDestinati
             this one's state was lost, read the destination again.
           </EmptyState>
         ) : (
-          <div className="table-card">
-            <table className="table table--backups" data-testid="backups-table">
-              <thead>
-                <tr>
-                  <th scope="col" className="backups-col-select">
-                    <input
-                      type="checkbox"
-                      aria-label="Select every backup shown"
-                      checked={allVisibleSelected}
-                      ref={(el) => {
-                        if (el) el.indeterminate = someVisibleSelected && !allVisibleSelected;
-                      }}
-                      onChange={(e) => {
-                        const on = e.target.checked;
-                        setSelected((prev) => {
-                          const next = new Set(prev);
-                          for (const b of list) {
-                            if (on) next.add(b.object);
-                            else next.delete(b.object);
-                          }
-                          return next;
-                        });
-                      }}
-                      data-testid="select-all"
-                    />
-                  </th>
-                  <SortHeader label="Made" column="createdAt" sort={sort} onSort={setSort} className="runs-col-started" />
-                  <SortHeader label="Job" column="jobName" sort={sort} onSort={setSort} className="backups-col-job" />
-                  <th scope="col">Backup</th>
-                  <SortHeader label="Size" column="storedSize" sort={sort} onSort={setSort} className="runs-col-stored" />
-                  <th scope="col" className="backups-col-lock">
-                    Lock
-                  </th>
-                  <th scope="col" className="backups-col-actions">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((b) => (
-                  <tr
-                    key={b.object}
-                    data-testid="backup-row"
-                    data-object={b.object}
-                    aria-selected={selected.has(b.object)}
-                  >
-                    <td className="backups-col-select">
-                      <input
-                        type="checkbox"
-                        aria-label={`Select ${b.object.split("/").pop()}`}
-                        checked={selected.has(b.object)}
-                        onChange={(e) => toggle(b.object, e.target.checked)}
-                        data-testid="select-backup"
-                      />
-                    </td>
-                    <td>
-                      <time dateTime={b.createdAt} title={localTime(b.createdAt)}>
-                        {relativeTime(b.createdAt)}
-                      </time>
-                    </td>
-                    <td>{b.jobName ?? <span className="cell-muted">not from a job</span>}</td>
-                    <td className="cell-mono" title={b.object}>
-                      {b.object.split("/").pop()}
-                      {b.database && <p className="cell-detail">database {b.database}</p>}
-                      <GlacierBadge backup={b} />
-                    </td>
-                    <td>{byteSize(b.storedSize)}</td>
-                    <td className="backups-col-lock">
-                      {b.locked && (
-                        <span className="badge badge--status badge--locked" data-testid="locked">
-                          Locked
-                        </span>
-                      )}
-                      {b.objectLockUntil && (
-                        <p className="cell-detail" title={b.objectLockMode ?? undefined}>
-                          Object Lock until {localTime(b.objectLockUntil)}
-                        </p>
-                      )}
-                    </td>
-                    <td className="col-actions--wide backups-col-actions">
-                      {isReadable(b) ? (
-                        <button
-                          type="button"
-                          className="button button--small"
-                          data-testid="restore"
-                          disabled={running.has(b.object)}
-                          onClick={() => setRestoring(b)}
-                        >
-                          <RotateCcw size={13} aria-hidden />
-                          Restore
-                        </button>
-                      ) : (
-                        <button
-                          type="button"
-                          className="button button--small"
-                          data-testid="glacier-restore"
-                          disabled={b.glacier?.state === "restoring"}
-                          title={
-                            b.glacier?.state === "restoring"
-                              ? "S3 is restoring it; DBackup notifies you when it is ready"
-                              : "Make a readable copy first: it is in Glacier"
-                          }
-                          onClick={() => setThawing(b)}
-                        >
-                          <Snowflake size={13} aria-hidden />
-                          {b.glacier?.state === "restoring" ? "Restoring…" : "Restore from Glacier"}
-                        </button>
-                      )}
-                      <button
-                        type="button"
-                        className="icon-button"
-                        aria-label={`Verify ${b.object}`}
-                        title={
-                          isReadable(b)
-                            ? "Verify: download, authenticate every chunk, compare with the manifest"
-                            : "In Glacier: restore it from Glacier before verifying"
-                        }
-                        data-testid="verify"
-                        disabled={running.has(b.object) || !isReadable(b)}
-                        onClick={() =>
-                          void act(b.object, async () => {
-                            await call(() => commands.startVerify(destinationId, b.object));
-                            await operations.reload();
-                            return null;
-                          })
-                        }
-                      >
-                        <ShieldCheck size={15} aria-hidden />
-                      </button>
-                      <button
-                        type="button"
-                        className="icon-button"
-                        aria-label={`Download ${b.object}`}
-                        title={isReadable(b) ? "Download" : "In Glacier: restore it from Glacier before downloading"}
-                        data-testid="download"
-                        disabled={running.has(b.object) || !isReadable(b)}
-                        onClick={() => setDownloading(b)}
-                      >
-                        <Download size={15} aria-hidden />
-                      </button>
-                      <button
-                        type="button"
-                        className="icon-button"
-                        aria-label={`${b.locked ? "Unlock" : "Lock"} ${b.object}`}
-                        data-testid={b.locked ? "unlock" : "lock"}
-                        disabled={busy !== null}
-                        title={
-                          b.locked
-                            ? "Unlock: let retention judge this backup again"
-                            : "Lock: retention will never delete this backup"
-                        }
-                        onClick={() =>
-                          void act(b.object, async () => {
-                            await call(() =>
-                              commands.setBackupLocked(destinationId, b.object, !b.locked),
-                            );
-                            return null;
-                          })
-                        }
-                      >
-                        {b.locked ? <LockOpen size={15} aria-hidden /> : <Lock size={15} aria-hidden />}
-                      </button>
-                      <button
-                        type="button"
-                        className="icon-button icon-button--danger"
-                        aria-label={`Delete ${b.object}`}
-                        title={b.locked ? "Locked backups cannot be deleted; unlock it first" : "Delete"}
-                        data-testid="delete-backup"
-                        disabled={b.locked || running.has(b.object)}
-                        onClick={() => setDeleting(b)}
-                      >
-                        <Trash2 size={15} aria-hidden />
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <BackupsTable
+            list={list}
+            selected={selected}
+            sort={sort}
+            onSort={setSort}
+            running={running}
+            busy={busy !== null}
+            onToggle={toggle}
+            onToggleAll={(on) =>
+              setSelected((prev) => {
+                const next = new Set(prev);
+                for (const b of list) {
+                  if (on) next.add(b.object);
+                  else next.delete(b.object);
+                }
+                return next;
+              })
+            }
+            onRestore={setRestoring}
+            onThaw={setThawing}
+            onVerify={(b) =>
+              void act(b.object, async () => {
+                await call(() => commands.startVerify(b.destinationId, b.object));
+                await operations.reload();
+                return null;
+              })
+            }
+            onDownload={setDownloading}
+            onLock={(b, locked) =>
+              void act(b.object, async () => {
+                await call(() => commands.setBackupLocked(b.destinationId, b.object, locked));
+                return null;
+              })
+            }
+            onDelete={setDeleting}
+          />
         )}
         <OtherFiles key={destinationId} destinationId={destinationId} />
       </>

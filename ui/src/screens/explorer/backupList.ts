@@ -35,7 +35,7 @@ export function visibleBackups(
       // The top level holds only its own backups; a folder also those in its subfolders.
       if (folder === "" ? own !== "" : !own.startsWith(folder)) return false;
     }
-    const text = `${b.object} ${b.jobName ?? ""} ${b.database ?? ""}`.toLowerCase();
+    const text = `${b.object} ${b.jobName ?? ""} ${b.database ?? ""} ${b.engine ?? ""}`.toLowerCase();
     return words.every((w) => text.includes(w));
   });
   const value = (b: BackupView) =>

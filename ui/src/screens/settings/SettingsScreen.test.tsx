@@ -51,4 +51,65 @@ describe("Settings", () => {
       path: "/media/usb/kit.txt",
     });
   });
+
+  it("exports the configuration, previews an import, then imports and names what needs a secret", async () => {
+    const backend = installBackend([]);
+    backend.importReport = {
+      applied: false,
+      items: [
+        { what: "settings", name: "Preferences", outcome: "added", detail: null },
+        { what: "destination", name: "Ceph", outcome: "needs_secret", detail: "type its secret access key: Destinations, Edit" },
+        { what: "job", name: "Shop nightly", outcome: "skipped", detail: "import that key's recovery kit" },
+      ],
+    };
+    backend.settings = { ...backend.settings, theme: "system" };
+    const user = userEvent.setup();
+    render(<SettingsScreen overview={null} />);
+
+    await user.click(await screen.findByTestId("export-config"));
+    expect(await screen.findByTestId("config-exported")).toHaveTextContent("/home/ada/DBackup configuration 2026-12-04.json");
+    expect(backend.calls.find((c) => c.cmd === "export_config")?.args).toEqual({ path: null });
+
+    const apply = screen.getByTestId("apply-import");
+    expect(apply).toBeDisabled();
+    await user.type(screen.getByTestId("import-config-path"), "/media/usb/config.json");
+    await user.click(screen.getByTestId("preview-import"));
+    expect(await screen.findByTestId("import-summary")).toHaveTextContent("Nothing has changed yet");
+    const rows = screen.getAllByTestId("import-item");
+    expect(rows.map((r) => r.dataset.outcome)).toEqual(["added", "needs_secret", "skipped"]);
+    expect(rows[1]).toHaveTextContent("Will need a secret");
+    expect(rows[1]).toHaveTextContent("type its secret access key");
+    expect(rows[2]).toHaveTextContent("Will not be imported");
+
+    // Importing applies it and reloads the preferences it may have changed.
+    backend.settings = { ...backend.settings, theme: "dark" };
+    const loadsBefore = backend.calls.filter((c) => c.cmd === "get_settings").length;
+    await user.click(apply);
+    expect(await screen.findByText(/Imported\. Type the secrets/)).toBeInTheDocument();
+    expect(screen.getAllByTestId("import-item")[1]).toHaveTextContent("Added, secret needed");
+    expect(backend.calls.filter((c) => c.cmd === "import_config").map((c) => c.args)).toEqual([
+      { path: "/media/usb/config.json", apply: false },
+      { path: "/media/usb/config.json", apply: true },
+    ]);
+    await waitFor(() => expect(backend.calls.filter((c) => c.cmd === "get_settings").length).toBe(loadsBefore + 1));
+    await waitFor(() => expect(document.documentElement.dataset.theme).toBe("dark"));
+    expect(screen.getByTestId("apply-import")).toBeDisabled();
+    document.documentElement.removeAttribute("data-theme");
+  });
+
+  it("shows why a file cannot be imported", async () => {
+    const backend = installBackend([]);
+    backend.failNext.import_config = {
+      code: "invalid_input",
+      message: "file: /tmp/notes.txt is not a DBackup configuration file",
+      field: "file",
+    };
+    const user = userEvent.setup();
+    render(<SettingsScreen overview={null} />);
+    await user.type(await screen.findByTestId("import-config-path"), "/tmp/notes.txt");
+    await user.click(screen.getByTestId("preview-import"));
+    expect(await screen.findByTestId("import-config-error")).toHaveTextContent("not a DBackup configuration file");
+    expect(screen.queryByTestId("import-report")).not.toBeInTheDocument();
+    expect(screen.getByTestId("apply-import")).toBeDisabled();
+  });
 });

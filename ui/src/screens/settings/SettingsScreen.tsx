@@ -8,6 +8,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
 import { applyTheme } from "../../lib/theme";
 import { useLoad } from "../../lib/useLoad";
+import { ConfigCard } from "./ConfigCard";
 import { KeysCard } from "./KeysCard";
 
 const THEMES: { value: Theme; label: string }[] = [
@@ -58,6 +59,8 @@ export function SettingsScreen({ overview }: { overview: AppOverview | null }) {
     if (loaded.data) {
       setSettings(loaded.data);
       setDays(String(loaded.data.historyDays));
+      // After an import the stored theme may differ from the one showing.
+      applyTheme(loaded.data.theme);
     }
   }, [loaded.data]);
 
@@ -166,6 +169,7 @@ export function SettingsScreen({ overview }: { overview: AppOverview | null }) {
       <div className="page__content page__content--stack">
         {content}
         <KeysCard />
+        <ConfigCard onImported={() => void loaded.reload()} />
         {overview && <AboutCard overview={overview} />}
       </div>
     </div>

@@ -1,8 +1,8 @@
 import { useId, useRef, useState, type FormEvent } from "react";
 import { Database, FileBox, Folder, LoaderCircle, PlugZap, Server } from "lucide-react";
-import { commands, type ServerInfo, type SourceKind, type SourceView } from "../../bindings";
+import { commands, type ServerInfo, type SourceForm, type SourceKind, type SourceView } from "../../bindings";
 import { Dialog } from "../../components/Dialog";
-import { FormSection, SecretField, SelectField, TextField } from "../../components/Form";
+import { FormSection, SecretField, SelectField, TextField, Toggle } from "../../components/Form";
 import { TilePicker, type TileOption } from "../../components/TilePicker";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
 import {
@@ -10,6 +10,7 @@ import {
   SSL_MODES,
   buildSourceInput,
   emptySourceForm,
+  formOfSaved,
   sourceFieldOf,
   validateSource,
   type SourceErrors,
@@ -37,11 +38,18 @@ const PLACEHOLDER_NAME: Record<SourceKind, string> = {
 type Props = {
   onClose: () => void;
   onAdded: (source: SourceView) => void;
+  /** Edit this source instead of adding one: its kind stays, its password is kept unless retyped. */
+  editing?: { id: string; form: SourceForm };
 };
 
-export function AddSourceDialog({ onClose, onAdded }: Props) {
-  const [kind, setKind] = useState<SourceKind>("postgres");
-  const [values, setValues] = useState<SourceFormValues>(emptySourceForm("postgres"));
+export function AddSourceDialog({ onClose, onAdded, editing }: Props) {
+  const [initial] = useState(() =>
+    editing ? formOfSaved(editing.form) : { kind: "postgres" as SourceKind, values: emptySourceForm("postgres") },
+  );
+  const [kind, setKind] = useState<SourceKind>(initial.kind);
+  const [values, setValues] = useState<SourceFormValues>(initial.values);
+  const passwordStored = editing?.form.hasPassword ?? false;
+  const [clearPassword, setClearPassword] = useState(false);
   const [errors, setErrors] = useState<SourceErrors>({});
   const [attempted, setAttempted] = useState(false);
   const [formError, setFormError] = useState<IpcFailure | null>(null);
@@ -118,7 +126,9 @@ export function AddSourceDialog({ onClose, onAdded }: Props) {
     setCheck(null);
     try {
       const input = buildSourceInput(kind, { ...values, name: values.name.trim() || "test" });
-      const info = await call(() => commands.testNewSource(input));
+      const info = await call(() =>
+        editing ? commands.testSourceChange(editing.id, input) : commands.testNewSource(input),
+      );
       setCheck({ info, error: null });
     } catch (e) {
       const failure = asFailure(e);
@@ -133,7 +143,10 @@ export function AddSourceDialog({ onClose, onAdded }: Props) {
     if (busy || !ready()) return;
     setBusy("adding");
     try {
-      const added = await call(() => commands.addSource(buildSourceInput(kind, values)));
+      const input = buildSourceInput(kind, values);
+      const added = await call(() =>
+        editing ? commands.updateSource(editing.id, input, clearPassword) : commands.addSource(input),
+      );
       onAdded(added);
     } catch (err) {
       const failure = asFailure(err);
@@ -145,8 +158,8 @@ export function AddSourceDialog({ onClose, onAdded }: Props) {
   const locked = busy !== null;
   return (
     <Dialog
-      title="Add source"
-      description="Choose what DBackup backs up."
+      title={editing ? "Edit source" : "Add source"}
+      description={editing ? "Change where the data comes from. Its backups stay as they are." : "Choose what DBackup backs up."}
       onClose={onClose}
       busy={locked}
       size="lg"
@@ -155,19 +168,21 @@ export function AddSourceDialog({ onClose, onAdded }: Props) {
     >
       <form className="form form--dialog" onSubmit={submit} noValidate data-testid="add-source-form">
         <div className="form__scroll">
-          <div className="field">
-            <span className="field__label" aria-hidden>
-              Kind
-            </span>
-            <TilePicker
-              label="Source kind"
-              options={KINDS}
-              value={kind}
-              onChange={changeKind}
-              disabled={locked}
-              testId="source-kind-picker"
-            />
-          </div>
+          {!editing && (
+            <div className="field">
+              <span className="field__label" aria-hidden>
+                Kind
+              </span>
+              <TilePicker
+                label="Source kind"
+                options={KINDS}
+                value={kind}
+                onChange={changeKind}
+                disabled={locked}
+                testId="source-kind-picker"
+              />
+            </div>
+          )}
 
           <TextField
             id={id("name")}
@@ -228,12 +243,29 @@ export function AddSourceDialog({ onClose, onAdded }: Props) {
                   onChange={(v) => update("password", v)}
                   error={errors.password}
                   inputRef={ref("password")}
-                  hint="Kept in the OS keyring. Leave empty for peer or trust authentication."
-                  readOnly={locked}
+                  hint={
+                    passwordStored
+                      ? "A password is stored in the OS keyring. Leave empty to keep it, or type a new one."
+                      : "Kept in the OS keyring. Leave empty for peer or trust authentication."
+                  }
+                  readOnly={locked || clearPassword}
                   testId="source-password"
                   revealLabel="Show the password"
                 />
               </div>
+              {passwordStored && (
+                <Toggle
+                  id={id("clear-password")}
+                  label="Forget the stored password"
+                  checked={clearPassword}
+                  onChange={(v) => {
+                    setClearPassword(v);
+                    if (v) update("password", "");
+                  }}
+                  hint="For peer or trust authentication, where the server asks for none."
+                  testId="source-clear-password"
+                />
+              )}
               {kind === "postgres" ? (
                 <>
                   <TextField
@@ -350,7 +382,7 @@ export function AddSourceDialog({ onClose, onAdded }: Props) {
               data-testid="submit-source"
             >
               {busy === "adding" && <LoaderCircle size={14} className="spin" aria-hidden />}
-              {busy === "adding" ? "Adding…" : "Add source"}
+              {busy === "adding" ? (editing ? "Saving…" : "Adding…") : editing ? "Save changes" : "Add source"}
             </button>
           </div>
         </div>

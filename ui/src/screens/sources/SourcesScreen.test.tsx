@@ -113,4 +113,54 @@ describe("Sources screen", () => {
     await user.click(within(confirm).getByTestId("confirm-action"));
     expect(await screen.findByTestId("empty-sources")).toBeInTheDocument();
   });
+
+  it("edits a source: the kind stays, an empty password keeps the stored one, or it is forgotten", async () => {
+    const backend = installBackend([]);
+    backend.sources = [
+      { id: "s1", name: "Shop", kind: "postgres", location: "postgresql://app@db:5432/shop", createdAt: new Date().toISOString() },
+    ];
+    backend.sourceForms.s1 = {
+      name: "Shop",
+      hasPassword: true,
+      settings: { kind: "postgres", host: "db", port: 5432, user: "app", database: "shop", sslMode: "require" },
+    };
+    const user = userEvent.setup();
+    render(<SourcesScreen />);
+    await user.click(await screen.findByTestId("edit-source"));
+    const dialog = await screen.findByRole("dialog", { name: "Edit source" });
+    const d = within(dialog);
+    expect(d.queryByTestId("source-kind-picker")).not.toBeInTheDocument();
+    expect(d.getByTestId("source-host")).toHaveValue("db");
+    expect(d.getByTestId("source-database")).toHaveValue("shop");
+    expect(d.getByTestId("source-ssl-mode")).toHaveValue("require");
+    expect(d.getByTestId("source-password")).toHaveValue("");
+    expect(d.getByTestId("source-password")).toHaveAccessibleDescription(/Leave empty to keep it/);
+
+    await user.click(d.getByTestId("test-source"));
+    expect(await d.findByTestId("source-check-ok")).toBeInTheDocument();
+    expect(callsOf(backend, "test_source_change")[0]?.args).toMatchObject({ id: "s1", input: { password: null } });
+
+    await user.clear(d.getByTestId("source-name"));
+    await user.type(d.getByTestId("source-name"), "Shop (primary)");
+    await user.click(d.getByTestId("submit-source"));
+    await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
+    expect(callsOf(backend, "update_source")[0]?.args).toEqual({
+      id: "s1",
+      clearPassword: false,
+      input: {
+        name: "Shop (primary)",
+        password: null,
+        settings: { kind: "postgres", host: "db", port: 5432, user: "app", database: "shop", sslMode: "require" },
+      },
+    });
+    expect(await screen.findByTestId("source-row")).toHaveTextContent("Shop (primary)");
+
+    // Forgetting the password (trust authentication) is a choice of its own.
+    await user.click(screen.getByTestId("edit-source"));
+    const again = within(await screen.findByRole("dialog", { name: "Edit source" }));
+    await user.click(again.getByTestId("source-clear-password"));
+    await user.click(again.getByTestId("submit-source"));
+    await waitFor(() => expect(callsOf(backend, "update_source")).toHaveLength(2));
+    expect(callsOf(backend, "update_source")[1]?.args).toMatchObject({ clearPassword: true, input: { password: null } });
+  });
 });

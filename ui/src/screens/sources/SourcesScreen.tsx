@@ -1,9 +1,10 @@
 import { useEffect, useState } from "react";
-import { Database, FileBox, Folder, LoaderCircle, PlugZap, Plus, Server, Trash2 } from "lucide-react";
-import { commands, type ServerInfo, type SourceKind, type SourceView } from "../../bindings";
+import { Database, FileBox, Folder, LoaderCircle, Pencil, PlugZap, Plus, Server, Trash2 } from "lucide-react";
+import { commands, type ServerInfo, type SourceForm, type SourceKind, type SourceView } from "../../bindings";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { Dialog } from "../../components/Dialog";
 import { EmptyState } from "../../components/EmptyState";
+import { FormError } from "../../components/FormError";
 import { ErrorPanel } from "../../components/ErrorPanel";
 import { Loading } from "../../components/Loading";
 import { PageHeader } from "../../components/PageHeader";
@@ -76,6 +77,17 @@ export function SourcesScreen() {
   const [adding, setAdding] = useState(false);
   const [testing, setTesting] = useState<SourceView | null>(null);
   const [removing, setRemoving] = useState<SourceView | null>(null);
+  const [editing, setEditing] = useState<{ id: string; form: SourceForm } | null>(null);
+  const [editError, setEditError] = useState<IpcFailure | null>(null);
+
+  async function edit(s: SourceView) {
+    setEditError(null);
+    try {
+      setEditing({ id: s.id, form: await call(() => commands.sourceForm(s.id)) });
+    } catch (e) {
+      setEditError(asFailure(e));
+    }
+  }
   const [highlightId, setHighlightId] = useState<string | null>(null);
   const sources = loaded.data ?? [];
 
@@ -168,6 +180,16 @@ export function SourcesScreen() {
                   </button>
                   <button
                     type="button"
+                    className="icon-button"
+                    aria-label={`Edit ${s.name}`}
+                    title="Edit source"
+                    onClick={() => void edit(s)}
+                    data-testid="edit-source"
+                  >
+                    <Pencil size={15} aria-hidden />
+                  </button>
+                  <button
+                    type="button"
                     className="icon-button icon-button--danger"
                     aria-label={`Remove ${s.name}`}
                     title="Remove source"
@@ -197,7 +219,21 @@ export function SourcesScreen() {
         }
         actions={count > 0 ? addButton : undefined}
       />
-      <div className="page__content">{content}</div>
+      <div className="page__content">
+        <FormError error={editError} testId="source-edit-error" />
+        {content}
+      </div>
+      {editing && (
+        <AddSourceDialog
+          editing={editing}
+          onClose={() => setEditing(null)}
+          onAdded={(s) => {
+            setEditing(null);
+            setHighlightId(s.id);
+            void loaded.reload();
+          }}
+        />
+      )}
       {adding && (
         <AddSourceDialog
           onClose={() => setAdding(false)}
