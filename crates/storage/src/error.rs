@@ -16,6 +16,8 @@ pub enum StorageError {
     NoSuchBucket { bucket: String },
     #[error("The AWS Access Key Id you provided does not exist in the records of {destination}. Regenerate the access key, check for leading or trailing spaces, and check that the key is active (not disabled)")]
     InvalidAccessKeyId { destination: String },
+    #[error("The access key is disabled at {destination} (its user is suspended or the key is inactive), so every request is refused. Activate the key again (IAM console: Security credentials), or create a new access key and enter it here")]
+    KeyDisabled { destination: String },
     #[error("The request signature does not match at {destination}: the Secret Access Key is wrong. Enter the secret that belongs to this access key again")]
     SignatureDoesNotMatch { destination: String },
     #[error("The difference between this computer's clock and {destination}'s is too large (RequestTimeTooSkewed). Set the clock right (enable automatic time) and try again")]

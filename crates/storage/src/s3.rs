@@ -330,6 +330,8 @@ pub(crate) fn map_sdk_error<E: ProvideErrorMetadata + std::error::Error + Send +
             bucket: settings.bucket.clone(),
         },
         "InvalidAccessKeyId" => StorageError::InvalidAccessKeyId { destination },
+        // Ceph RGW's word for a disabled key (AWS says InvalidAccessKeyId, covered above).
+        "UserSuspended" => StorageError::KeyDisabled { destination },
         "SignatureDoesNotMatch" => StorageError::SignatureDoesNotMatch { destination },
         "RequestTimeTooSkewed" => StorageError::ClockSkew { destination },
         "" => StorageError::Service {

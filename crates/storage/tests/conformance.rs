@@ -621,6 +621,26 @@ async fn s3_connection_test_reads_versioning_and_lifecycle_rules() {
         .collect();
     assert_eq!(lifecycle.len(), 1, "{:?}", report.warnings);
     assert!(lifecycle[0].contains("\"archive-team\""), "{lifecycle:?}");
+
+    // Versioning turned off again (Suspended): old versions stay, new ones are not kept.
+    client
+        .put_bucket_versioning()
+        .bucket(&bucket)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Suspended)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let report = dest.probe(jiff::Timestamp::now()).await;
+    assert_eq!(report.versioning.as_deref(), Some("Suspended"));
+    assert!(
+        report.warnings.iter().any(|w| w.contains("versioning")),
+        "{:?}",
+        report.warnings
+    );
 }
 
 #[tokio::test]

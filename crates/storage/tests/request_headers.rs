@@ -87,13 +87,23 @@ async fn fake_s3() -> (String, Arc<Mutex<Vec<Seen>>>) {
                         n.eq_ignore_ascii_case("authorization") && !v.contains("/eu-west-1/")
                     });
                     let moved = target.starts_with("/moved") && signed_elsewhere;
+                    // The bucket "skewed" refuses every request as too far off in time and,
+                    // unlike S3, sends no Date header the client could correct its clock by.
+                    let skewed = target.starts_with("/skewed");
                     let is_head = method == "HEAD";
                     log.lock().unwrap().push(Seen {
                         method,
                         target,
                         headers,
                     });
-                    let response = if moved {
+                    let response = if skewed {
+                        let error = "<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message></Error>";
+                        let error = if is_head { "" } else { error };
+                        format!(
+                            "HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{error}",
+                            error.len()
+                        )
+                    } else if moved {
                         let error = "<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message><Bucket>moved</Bucket></Error>";
                         let error = if is_head { "" } else { error };
                         format!(
@@ -257,5 +267,23 @@ async fn a_bucket_in_another_region_is_named_and_the_connection_test_follows_it(
         report.actions[0].outcome,
         dbackup_storage::probe::Outcome::Ok,
         "{report:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_clock_too_far_off_is_named_with_what_to_do() {
+    let (endpoint, seen) = fake_s3().await;
+    let mut s = settings(endpoint, None);
+    s.bucket = "skewed".into();
+    let err = S3Destination::new(s).list("").await.unwrap_err();
+    assert!(
+        matches!(err, dbackup_storage::StorageError::ClockSkew { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("RequestTimeTooSkewed"), "{err}");
+    assert!(err.to_string().contains("Set the clock right"), "{err}");
+    assert!(
+        !seen.lock().unwrap().is_empty(),
+        "the request reached the endpoint"
     );
 }
