@@ -919,6 +919,10 @@ regionMismatch: string | null;
  */
 versioning: string | null; 
 /**
+ * MFA Delete (`Enabled` or `Disabled`), read with versioning; `None` when not readable.
+ */
+mfaDelete: string | null; 
+/**
  * The default encryption algorithm, when readable.
  */
 defaultEncryption: string | null; 

@@ -165,8 +165,9 @@ pub fn probe_report(r: &dbackup_storage::probe::ProbeReport) -> String {
     }
     if !r.iam_policy.is_empty() {
         out.push_str(&format!(
-            "versioning: {}\ndefault encryption: {}\n",
+            "versioning: {}\nMFA delete: {}\ndefault encryption: {}\n",
             opt(&r.versioning),
+            opt(&r.mfa_delete),
             opt(&r.default_encryption)
         ));
         if r.stale_uploads_aborted > 0 {

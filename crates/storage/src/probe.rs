@@ -39,6 +39,8 @@ pub struct ProbeReport {
     pub region_mismatch: Option<String>,
     /// `Enabled`, `Suspended`, `Disabled` (never enabled), or `None` when not readable.
     pub versioning: Option<String>,
+    /// MFA Delete (`Enabled` or `Disabled`), read with versioning; `None` when not readable.
+    pub mfa_delete: Option<String>,
     /// The default encryption algorithm, when readable.
     pub default_encryption: Option<String>,
     /// Whether all four public-access blocks are on, when readable.
@@ -206,14 +208,23 @@ impl S3Destination {
             });
         }
 
-        let versioning = match client.get_bucket_versioning().bucket(&bucket).send().await {
-            Ok(out) => Some(
-                out.status()
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_else(|| "Disabled".into()),
-            ),
-            Err(_) => None,
-        };
+        let (versioning, mfa_delete) =
+            match client.get_bucket_versioning().bucket(&bucket).send().await {
+                // Absent fields mean never set: off.
+                Ok(out) => (
+                    Some(
+                        out.status()
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_else(|| "Disabled".into()),
+                    ),
+                    Some(
+                        out.mfa_delete()
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_else(|| "Disabled".into()),
+                    ),
+                ),
+                Err(_) => (None, None),
+            };
         if versioning.as_deref() == Some("Disabled") || versioning.as_deref() == Some("Suspended") {
             warnings.push(
                 "versioning is off: enable it so an accidental or malicious delete can be undone"
@@ -277,6 +288,7 @@ impl S3Destination {
             bucket_region,
             region_mismatch,
             versioning,
+            mfa_delete,
             default_encryption,
             public_access_blocked,
             warnings,

@@ -609,6 +609,7 @@ async fn s3_connection_test_reads_versioning_and_lifecycle_rules() {
     let report = dest.probe(jiff::Timestamp::now()).await;
     assert!(report.all_ok(), "{report:#?}");
     assert_eq!(report.versioning.as_deref(), Some("Enabled"));
+    assert_eq!(report.mfa_delete.as_deref(), Some("Disabled"));
     assert!(
         !report.warnings.iter().any(|w| w.contains("versioning")),
         "{:?}",
@@ -795,4 +796,91 @@ async fn s3_connection_test_reads_the_bucket_default_encryption() {
         Some("AES256"),
         "{report:#?}"
     );
+}
+
+/// Runs a command of the test setup; panics with its stderr when it fails.
+fn setup_command(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e} (scripts/setup --test installs it)"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test]
+async fn s3_connection_test_reports_mfa_delete() {
+    use aws_sdk_s3::types::{BucketVersioningStatus, MfaDelete, VersioningConfiguration};
+    let Some(server) = test_server() else { return };
+    let Ok(rgw_dir) = std::env::var("DBACKUP_TEST_RGW_DIR") else {
+        eprintln!("SKIPPED: not the radosgw of tests/s3/start-radosgw.sh");
+        return;
+    };
+    // Like S3's root account, a radosgw user with a TOTP device (RFC 6238's test seed)
+    // can turn MFA Delete on, with a code from oathtool.
+    let conf = format!("{rgw_dir}/ceph.conf");
+    let id = uuid_like();
+    let (uid, serial) = (format!("mfa-{id}"), format!("dbackup-mfa-{id}"));
+    let seed = "3132333435363738393031323334353637383930";
+    let user = TestServer {
+        endpoint: server.endpoint.clone(),
+        access_key: format!("MFA{id}"),
+        secret_key: "secret-of-the-mfa-test-user".into(),
+    };
+    setup_command(
+        "radosgw-admin",
+        &[
+            "-c",
+            &conf,
+            "user",
+            "create",
+            &format!("--uid={uid}"),
+            "--display-name=DBackup MFA Delete test",
+            &format!("--access-key={}", user.access_key),
+            &format!("--secret-key={}", user.secret_key),
+        ],
+    );
+    setup_command(
+        "radosgw-admin",
+        &[
+            "-c",
+            &conf,
+            "mfa",
+            "create",
+            &format!("--uid={uid}"),
+            &format!("--totp-serial={serial}"),
+            &format!("--totp-seed={seed}"),
+            "--totp-seed-type=hex",
+        ],
+    );
+    let bucket = fresh_bucket(&user, "mfa-delete").await;
+    let dest = S3Destination::new(settings(&user, &bucket, "db/"));
+    let report = dest.probe(jiff::Timestamp::now()).await;
+    assert_eq!(
+        report.mfa_delete.as_deref(),
+        Some("Disabled"),
+        "{report:#?}"
+    );
+
+    let code = setup_command("oathtool", &["--totp", seed]);
+    dest.client()
+        .put_bucket_versioning()
+        .bucket(&bucket)
+        .mfa(format!("{serial} {code}"))
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .mfa_delete(MfaDelete::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let report = dest.probe(jiff::Timestamp::now()).await;
+    assert_eq!(report.versioning.as_deref(), Some("Enabled"));
+    assert_eq!(report.mfa_delete.as_deref(), Some("Enabled"), "{report:#?}");
 }

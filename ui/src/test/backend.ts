@@ -142,6 +142,7 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
       bucketRegion: "eu-west-1",
       regionMismatch: null,
       versioning: "Enabled",
+      mfaDelete: "Disabled",
       defaultEncryption: "AES256",
       publicAccessBlocked: true,
       warnings: [],

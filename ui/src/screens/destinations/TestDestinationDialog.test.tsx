@@ -29,6 +29,7 @@ describe("Test connection", () => {
     expect(actions[3]).toHaveTextContent("add it to the policy below");
     expect(report).toHaveTextContent("eu-west-1");
     expect(report).toHaveTextContent("Enabled");
+    expect(within(report).getByTestId("probe-mfa-delete")).toHaveTextContent("Disabled");
     // Something failed: the policy is shown open, ready to copy.
     expect(within(report).getByTestId("iam-policy")).toBeVisible();
   });

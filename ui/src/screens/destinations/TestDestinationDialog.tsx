@@ -117,6 +117,12 @@ export function TestDestinationDialog({
                 <dd>{report.versioning ?? "Not readable with these keys"}</dd>
               </div>
               <div className="props__row">
+                <dt>MFA Delete</dt>
+                <dd data-testid="probe-mfa-delete" title="For critical buckets: deleting a version or turning versioning off then needs an MFA code. Only the root account can turn it on.">
+                  {report.mfaDelete ?? "Not readable with these keys"}
+                </dd>
+              </div>
+              <div className="props__row">
                 <dt>Default encryption</dt>
                 <dd>{report.defaultEncryption ?? "Not readable with these keys"}</dd>
               </div>
