@@ -191,7 +191,7 @@ describe("DBackup desktop app", { timeout: 360_000 }, () => {
     assert.equal((await driver.findElements(byTestId("destination-row"))).length, 1);
   });
 
-  step("adds an S3-compatible destination whose secret goes to the keyring", async (t) => {
+  step("adds an S3-compatible destination: a wrong secret is explained, edited, then its secret goes to the keyring", async (t) => {
     const endpoint = process.env.DBACKUP_TEST_S3_ENDPOINT;
     const access = process.env.DBACKUP_TEST_S3_ACCESS_KEY;
     const secret = process.env.DBACKUP_TEST_S3_SECRET_KEY;
@@ -220,8 +220,32 @@ describe("DBackup desktop app", { timeout: 360_000 }, () => {
     await (await waitForTestId(driver, "s3-bucket")).sendKeys(bucket);
     await (await waitForTestId(driver, "s3-prefix")).sendKeys("laptop");
     await (await waitForTestId(driver, "s3-access-key-id")).sendKeys(access);
-    await (await waitForTestId(driver, "s3-secret-access-key")).sendKeys(secret);
+    // A mistyped secret first: saving does not reach the server, Test connection does.
+    await (await waitForTestId(driver, "s3-secret-access-key")).sendKeys("not-the-secret");
     await screenshot(driver, "add-s3-destination-dialog");
+    await (await waitForTestId(driver, "submit-destination")).click();
+    await waitForNoTestId(driver, "add-destination-dialog", 20_000);
+    let row = await waitForDestinationRow(driver, name);
+    await row.findElement(byTestId("test-destination")).click();
+    const dialog = await waitForTestId(driver, "test-destination-dialog");
+    await waitUntil(
+      driver,
+      async () => /Secret Access Key is wrong/.test(await domText(dialog)),
+      60_000,
+      "Test connection did not explain the wrong secret",
+      300,
+    );
+    assert.ok(!(await domText(dialog)).includes("not-the-secret"), "the secret was echoed");
+    await screenshot(driver, "destination-test-wrong-secret");
+    await driver.findElement(By.xpath('//*[@data-testid="test-destination-dialog"]//button[normalize-space()="Close"]')).click();
+    await waitForNoTestId(driver, "test-destination-dialog");
+
+    // Edited: only the secret is typed again; everything else is kept.
+    row = await waitForDestinationRow(driver, name);
+    await row.findElement(byTestId("edit-destination")).click();
+    await waitForTestId(driver, "add-destination-dialog");
+    assert.equal(await (await waitForTestId(driver, "s3-bucket")).getAttribute("value"), bucket);
+    await retype(await waitForTestId(driver, "s3-secret-access-key"), secret);
     await (await waitForTestId(driver, "submit-destination")).click();
     await waitForNoTestId(driver, "add-destination-dialog", 20_000);
     await waitForDestinationRow(driver, name);

@@ -134,7 +134,15 @@ export async function screenshot(driver, name) {
   const dir = env.artifacts;
   await mkdir(dir, { recursive: true });
   const page = path.join(dir, `${name}.png`);
-  await writeFile(page, Buffer.from(await driver.takeScreenshot(), "base64"));
+  // WebKitWebDriver never answers for a hidden window (closed to the tray): bound the wait.
+  let timer;
+  const image = await Promise.race([
+    driver.takeScreenshot(),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`screenshot ${name}: no answer within 20 s (window hidden?)`)), 20_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  await writeFile(page, Buffer.from(image, "base64"));
   const screen = path.join(dir, `${name}-screen.png`);
   try {
     await run("import", ["-window", "root", screen], { timeout: 15_000 });

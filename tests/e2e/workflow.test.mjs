@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
@@ -105,11 +105,20 @@ async function operationEnded(driver, kind, timeoutMs = 60_000) {
   return ended;
 }
 
+/** Dismisses the finished operations one at a time: each dismissal re-renders the list. */
 async function dismissOperations(driver) {
-  for (const op of await driver.findElements(byTestId("operation"))) {
-    await op.findElement(By.css('button[aria-label="Dismiss"]')).click();
-  }
-  await waitForNoTestId(driver, "operation");
+  await waitUntil(
+    driver,
+    async () => {
+      const ops = await driver.findElements(byTestId("operation"));
+      if (ops.length === 0) return true;
+      await ops[0].findElement(By.css('button[aria-label="Dismiss"]')).click();
+      return false;
+    },
+    10_000,
+    "the finished operations could not all be dismissed",
+    200,
+  );
 }
 
 async function manualRuns() {
@@ -367,6 +376,72 @@ describe("a new user's path through the window", { timeout: 420_000, skip: !have
     assert.equal((await cliJson("backup", "list")).filter((b) => b.jobName === JOB).length, 1);
   });
 
+  step("a backup in S3 Glacier is restored from the explorer before it is read", async (t) => {
+    const moto = process.env.DBACKUP_TEST_MOTO_ENDPOINT;
+    if (!moto) {
+      assert.notEqual(process.env.DBACKUP_TEST_MOTO_REQUIRED, "1", "DBACKUP_TEST_MOTO_REQUIRED=1 but no moto server");
+      t.skip("no moto server (radosgw has no RestoreObject)");
+      return;
+    }
+    const bucket = `e2e-glacier-${process.pid}`;
+    await run("curl", ["-sf", "-X", "PUT", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "moto:moto-secret", `${moto}/${bucket}`], {
+      timeout: 20_000,
+    });
+    process.env.E2E_MOTO_SECRET = "moto-secret";
+    await cliJson(
+      "destination", "add-s3", "--name", "E2E Glacier", "--provider", "custom", "--endpoint", moto,
+      "--region", "us-east-1", "--bucket", bucket, "--access-key-id", "moto", "--secret-env", "E2E_MOTO_SECRET",
+      "--storage-class", "GLACIER",
+    );
+    const folder = path.join(env.scratch, "ledger");
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, "2026.csv"), "date,amount\n2026-12-01,42\n".repeat(200));
+    await cliJson("source", "add-folder", "--name", "E2E ledger", "--path", folder);
+    await cliJson("job", "create", "--name", "e2e-ledger", "--source", "E2E ledger", "--to", "E2E Glacier", "--manual", "--no-encryption");
+    await cliJson("job", "run", "e2e-ledger");
+
+    // The explorer lists destinations when it opens: open it afresh to see the new one.
+    await nav(driver, "dashboard");
+    await nav(driver, "explorer");
+    let option = null;
+    await waitUntil(
+      driver,
+      async () => {
+        const picker = await waitForTestId(driver, "explorer-destination");
+        [option] = await picker.findElements(By.xpath('./option[normalize-space()="E2E Glacier"]'));
+        return option !== undefined;
+      },
+      10_000,
+      "the explorer does not offer the Glacier destination",
+    );
+    await option.click();
+    let row = await rowWith(driver, "backup-row", "data-object", "e2e-ledger");
+    assert.equal(await (await row.findElement(byTestId("storage-class"))).getAttribute("data-state"), "archived");
+    assert.equal(await (await row.findElement(byTestId("verify"))).isEnabled(), false, "an archived backup cannot be verified");
+
+    await row.findElement(byTestId("glacier-restore")).click();
+    await (await waitForTestId(driver, "request-glacier-restore")).click();
+    await waitForNoTestId(driver, "request-glacier-restore", 20_000);
+    // moto restores at once (S3 takes hours, and the app asks every 5 minutes).
+    await waitUntil(
+      driver,
+      async () => {
+        const r = await rowWith(driver, "backup-row", "data-object", "e2e-ledger");
+        return (await r.findElements(byTestId("restore"))).length === 1;
+      },
+      20_000,
+      "the restored copy did not become readable",
+      300,
+    );
+    row = await rowWith(driver, "backup-row", "data-object", "e2e-ledger");
+    assert.equal(await (await row.findElement(byTestId("storage-class"))).getAttribute("data-state"), "restored");
+    await screenshot(driver, "explorer-glacier");
+    await row.findElement(byTestId("verify")).click();
+    const verified = await operationEnded(driver, "verify");
+    assert.equal(await verified.getAttribute("data-state"), "succeeded", await domText(verified));
+    await dismissOperations(driver);
+  });
+
   step("edits the source keeping its password, and moves the configuration without secrets", async () => {
     await nav(driver, "sources");
     let row = await rowWith(driver, "source-row", "data-name", SOURCE);
@@ -438,6 +513,41 @@ describe("a new user's path through the window", { timeout: 420_000, skip: !have
     await waitForTestId(driver, "schedules-paused", 10_000);
     await clickTrayLabel(menu, "Resume all schedules");
     await waitForNoTestId(driver, "schedules-paused", 10_000);
+  });
+
+  step("closing the window keeps DBackup in the tray: schedules run, the tray opens it again", async (t) => {
+    // Xvfb has no window manager: send the close request its close button would.
+    const closer = path.join(import.meta.dirname, "close-window.py");
+    const windowState = async () =>
+      (await run("/usr/bin/python3", [closer, "state", "DBackup"], { env: process.env, timeout: 10_000 })).stdout.trim();
+    const scheduled = async () =>
+      (await cliJson("history", "--job", "e2e-minutely")).runs.filter(
+        (r) => r.trigger === "schedule" && r.status === "success",
+      ).length;
+    assert.equal(await windowState(), "viewable");
+    // app.test.mjs paused its per-minute job once done with it: let it run again meanwhile.
+    await cliJson("job", "resume", "e2e-minutely");
+    t.after(() => cliJson("job", "pause", "e2e-minutely"));
+    const before = await scheduled();
+
+    await run("/usr/bin/python3", [closer, "close", "DBackup"], { env: process.env, timeout: 10_000 });
+    await waitUntil(driver, async () => (await windowState()) === "hidden", 10_000, "closing did not hide the window", 200);
+    const menu = await findTrayMenu(null);
+    assert.ok(menu, "the tray is gone with the window");
+    // The per-minute job keeps running while the window is closed.
+    await waitUntil(
+      driver,
+      async () => (await scheduled()) > before,
+      90_000,
+      "no scheduled run within 90 s of closing the window",
+      1_000,
+    );
+    assert.equal(await windowState(), "hidden", "a run brought the window back");
+
+    await clickTrayLabel(menu, "Open DBackup");
+    await waitUntil(driver, async () => (await windowState()) === "viewable", 10_000, "Open DBackup did not show the window", 200);
+    await nav(driver, "runs");
+    await waitForTestId(driver, "runs-table", 10_000);
   });
 
   step("a failure is notified, and clicking the notification opens the run", async () => {

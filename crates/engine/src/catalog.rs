@@ -629,7 +629,10 @@ impl Engine {
 /// "PostgreSQL 15.18" from a manifest's engine and version, either of which may be missing.
 fn engine_label(manifest: &serde_json::Value) -> Option<String> {
     let engine = manifest["dbEngine"].as_str().filter(|e| !e.is_empty());
-    let version = manifest["dbVersion"].as_str().filter(|v| !v.is_empty());
+    // "15.18 (Debian 15.18-0+deb12u1)": the number is what a column has room for.
+    let version = manifest["dbVersion"]
+        .as_str()
+        .and_then(|v| v.split_whitespace().next());
     match (engine, version) {
         (Some(e), Some(v)) => Some(format!("{e} {v}")),
         (Some(e), None) => Some(e.to_owned()),

@@ -389,3 +389,19 @@ async fn files_that_are_not_backups_are_listed_apart() {
     let object = &backup.outcome.destinations[0].objects[0];
     assert!(!keys.contains(&object.as_str()));
 }
+
+#[test]
+fn the_server_column_keeps_the_version_number_only() {
+    let label = |m: serde_json::Value| super::engine_label(&m);
+    assert_eq!(
+        label(
+            serde_json::json!({"dbEngine": "PostgreSQL", "dbVersion": "15.18 (Debian 15.18-0+deb12u1)"})
+        ),
+        Some("PostgreSQL 15.18".to_owned())
+    );
+    assert_eq!(
+        label(serde_json::json!({"dbEngine": "MariaDB", "dbVersion": ""})),
+        Some("MariaDB".to_owned())
+    );
+    assert_eq!(label(serde_json::json!({"sourceKind": "folder"})), None);
+}
