@@ -123,6 +123,12 @@ pub struct S3Options {
     /// Storage class for the data object (the manifest always uses STANDARD).
     #[arg(long)]
     pub storage_class: Option<String>,
+    /// Server-side encryption of what a backup writes: bucket-default, s3 (AES256) or kms.
+    #[arg(long, value_enum, default_value = "bucket-default")]
+    pub sse: SseArg,
+    /// With --sse kms: the KMS key (id, ARN or alias); omit for the account's default key.
+    #[arg(long)]
+    pub kms_key_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

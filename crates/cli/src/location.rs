@@ -7,11 +7,11 @@ use std::sync::Arc;
 use dbackup_engine::backup::NamedDestination;
 use dbackup_engine::EngineError;
 use dbackup_storage::{
-    LocalFolder, S3Credentials, S3Destination, S3Settings, DEFAULT_PARTS_IN_FLIGHT,
-    DEFAULT_PART_SIZE,
+    LocalFolder, S3Credentials, S3Destination, S3Settings, ServerSideEncryption,
+    DEFAULT_PARTS_IN_FLIGHT, DEFAULT_PART_SIZE,
 };
 
-use crate::args::S3Options;
+use crate::args::{S3Options, SseArg};
 
 pub fn resolve(spec: &str, s3: &S3Options) -> Result<NamedDestination, EngineError> {
     if let Some(rest) = spec.strip_prefix("s3://") {
@@ -70,6 +70,7 @@ fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestinatio
         ));
     }
     let storage_class = storage_class(s3.storage_class.as_deref())?;
+    let sse = server_side_encryption(s3.sse, s3.kms_key_id.as_deref())?;
     let prefix = prefix.trim_matches('/');
     let prefix = if prefix.is_empty() {
         String::new()
@@ -103,7 +104,7 @@ fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestinatio
         part_size: DEFAULT_PART_SIZE,
         equal_parts: false,
         parts_in_flight: DEFAULT_PARTS_IN_FLIGHT,
-        sse: None,
+        sse,
         accelerate: false,
     };
     Ok(NamedDestination {
@@ -134,9 +135,55 @@ fn storage_class(wanted: Option<&str>) -> Result<Option<String>, EngineError> {
     Ok((class != "STANDARD").then_some(class))
 }
 
+/// The server-side encryption an s3:// address asks for, as a saved destination's form
+/// would store it.
+fn server_side_encryption(
+    sse: SseArg,
+    kms_key_id: Option<&str>,
+) -> Result<Option<ServerSideEncryption>, EngineError> {
+    let key = kms_key_id.map(str::trim).filter(|k| !k.is_empty());
+    match (sse, key) {
+        (SseArg::Kms, key) => Ok(Some(ServerSideEncryption::Kms {
+            key_id: key.map(str::to_owned),
+        })),
+        (_, Some(_)) => Err(EngineError::invalid(
+            "kms-key-id",
+            "a KMS key applies only with --sse kms",
+        )),
+        (SseArg::S3, None) => Ok(Some(ServerSideEncryption::S3Managed)),
+        (SseArg::BucketDefault, None) => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_side_encryption_follows_the_flags() {
+        assert_eq!(
+            server_side_encryption(SseArg::BucketDefault, None).unwrap(),
+            None
+        );
+        assert_eq!(
+            server_side_encryption(SseArg::S3, None).unwrap(),
+            Some(ServerSideEncryption::S3Managed)
+        );
+        assert_eq!(
+            server_side_encryption(SseArg::Kms, Some(" alias/backups ")).unwrap(),
+            Some(ServerSideEncryption::Kms {
+                key_id: Some("alias/backups".into())
+            })
+        );
+        assert_eq!(
+            server_side_encryption(SseArg::Kms, None).unwrap(),
+            Some(ServerSideEncryption::Kms { key_id: None })
+        );
+        let err = server_side_encryption(SseArg::S3, Some("k"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("only with --sse kms"), "{err}");
+    }
 
     #[test]
     fn storage_classes_are_checked_and_normalised() {

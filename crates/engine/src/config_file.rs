@@ -8,7 +8,7 @@
 //! key is missing is not imported until the key is (import the file again after the
 //! recovery kit).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use dbackup_store::{NewDestination, NewSource as NewSourceRecord, RecordKind};
@@ -398,7 +398,7 @@ struct ImportPlan<'e> {
     engine: &'e Engine,
     destinations: HashMap<String, Planned>,
     sources: HashMap<String, Planned>,
-    jobs: HashMap<String, ()>,
+    jobs: HashSet<String>,
     job_ids: Vec<String>,
     /// Key id -> profile id.
     keys: HashMap<String, String>,
@@ -437,7 +437,7 @@ impl<'e> ImportPlan<'e> {
                 .into_iter()
                 .map(|s| (key_of(&s.name), here(s.id)))
                 .collect(),
-            jobs: jobs.iter().map(|j| (key_of(&j.name), ())).collect(),
+            jobs: jobs.iter().map(|j| key_of(&j.name)).collect(),
             job_ids: jobs.into_iter().map(|j| j.id).collect(),
             keys: store
                 .list_key_profiles()?
@@ -591,7 +591,7 @@ impl<'e> ImportPlan<'e> {
         now: Timestamp,
     ) -> Result<ImportItem, EngineError> {
         let what = ImportedKind::Job;
-        let name = match free_name(what, &entry.name, |n| self.jobs.contains_key(n)) {
+        let name = match free_name(what, &entry.name, |n| self.jobs.contains(n)) {
             Ok(n) => n,
             Err(item) => return Ok(item),
         };
@@ -654,7 +654,7 @@ impl<'e> ImportPlan<'e> {
         if apply {
             self.engine.create_job_with_id(&id, input, now)?;
         }
-        self.jobs.insert(key_of(&name), ());
+        self.jobs.insert(key_of(&name));
         self.job_ids.push(id);
         let notes = if entry.enabled && waits_for_secret {
             vec!["paused until its secrets are typed: resume it on the Jobs screen".to_owned()]

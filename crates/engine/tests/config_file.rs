@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use dbackup_engine::config_file::{ImportOutcome, ImportReport, ImportedKind};
 use dbackup_engine::jobs::{CompressionChoice, JobInput, JobTarget};
 use dbackup_engine::retention::Retention;
@@ -13,9 +15,7 @@ use dbackup_engine::s3_destination::{CredentialSource, NewS3Destination, S3Provi
 use dbackup_engine::schedule::{CatchUp, Schedule};
 use dbackup_engine::secrets::ExposeSecret;
 use dbackup_engine::sources::FolderSettings;
-use dbackup_engine::{
-    AppPaths, Engine, ErrorCode, Keyring, NewLocalDestination, NewSource, Secret, SourceSettings,
-};
+use dbackup_engine::{Engine, ErrorCode, NewLocalDestination, NewSource, Secret, SourceSettings};
 use dbackup_sources::postgres::{PostgresConfig, SslMode};
 use jiff::Timestamp;
 
@@ -23,20 +23,7 @@ const S3_SECRET: &str = "s3-secret-never-exported";
 const DB_PASSWORD: &str = "db-password-never-exported";
 
 fn engine(dir: &std::path::Path, computer: &str) -> Option<Engine> {
-    let keyring = Keyring::new(format!(
-        "dbackup-test-config-{computer}-{}",
-        std::process::id()
-    ));
-    if let Err(e) = keyring.check() {
-        assert!(
-            std::env::var("DBACKUP_TEST_KEYRING").as_deref() != Ok("1"),
-            "DBACKUP_TEST_KEYRING=1 but the keyring is unusable: {e}"
-        );
-        eprintln!("SKIPPED: no usable OS keyring here ({e})");
-        return None;
-    }
-    let dir = dir.join(computer);
-    Some(Engine::open(AppPaths::new(dir.join("data"), dir.join("logs")), keyring).unwrap())
+    common::engine_with_keyring(dir, &format!("config-{computer}"))
 }
 
 fn now() -> Timestamp {

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use dbackup_engine::s3_destination::{
     CredentialSource, DestinationSettings, NewS3Destination, S3Provider, SseMode,
 };
@@ -12,16 +14,7 @@ use dbackup_engine::{AppPaths, Engine, ErrorCode, Keyring, NewLocalDestination};
 use jiff::Timestamp;
 
 fn engine(dir: &std::path::Path) -> Option<Engine> {
-    let keyring = Keyring::new(format!("dbackup-test-edit-{}", std::process::id()));
-    if let Err(e) = keyring.check() {
-        assert!(
-            std::env::var("DBACKUP_TEST_KEYRING").as_deref() != Ok("1"),
-            "DBACKUP_TEST_KEYRING=1 but the keyring is unusable: {e}"
-        );
-        eprintln!("SKIPPED: no usable OS keyring here ({e})");
-        return None;
-    }
-    Some(Engine::open(AppPaths::new(dir.join("data"), dir.join("logs")), keyring).unwrap())
+    common::engine_with_keyring(dir, "edit")
 }
 
 fn form(name: &str, secret: &str) -> NewS3Destination {
