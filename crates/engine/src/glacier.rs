@@ -186,11 +186,7 @@ impl Engine {
         if let Some(id) = destination_id {
             let store = self.store();
             store.set_backup_storage_class(id, object.as_str(), &class)?;
-            let known = store
-                .list_backups(Some(id), None)?
-                .iter()
-                .any(|b| b.object == object.as_str());
-            if known {
+            if store.backup(id, object.as_str())?.is_some() {
                 store.record_glacier_restore(&GlacierRestoreRecord {
                     destination_id: id.to_owned(),
                     object: object.to_string(),
@@ -301,9 +297,7 @@ impl Engine {
                     })?;
                     let job_name = self
                         .store()
-                        .list_backups(Some(&restore.destination_id), None)?
-                        .into_iter()
-                        .find(|b| b.object == restore.object)
+                        .backup(&restore.destination_id, &restore.object)?
                         .and_then(|b| b.job_name);
                     tracing::info!(object = %restore.object, destination = %name, "a restore from Glacier is ready");
                     check.ready.push(GlacierReady {

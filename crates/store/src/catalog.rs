@@ -241,6 +241,23 @@ impl Store {
         rows.into_iter().map(decode).collect()
     }
 
+    /// One catalogued backup, if the catalog has it.
+    pub fn backup(
+        &self,
+        destination_id: &str,
+        object: &str,
+    ) -> Result<Option<BackupRecord>, StoreError> {
+        use rusqlite::OptionalExtension;
+        let sql =
+            format!("SELECT {COLUMNS} FROM backups WHERE destination_id = ?1 AND object = ?2");
+        self.conn
+            .query_row(&sql, params![destination_id, object], read)
+            .optional()
+            .map_err(|e| self.err("read a backup from", e))?
+            .map(decode)
+            .transpose()
+    }
+
     /// Records that a restore from Glacier was asked for (again: the earlier one's
     /// readiness is forgotten, so its end is seen and said anew).
     pub fn record_glacier_restore(&self, r: &GlacierRestoreRecord) -> Result<(), StoreError> {

@@ -437,6 +437,8 @@ fn storage_class_survives_a_refresh_that_does_not_know_it() {
     store.upsert_backup(&backup("o/1.dbk", None, seen)).unwrap();
     let all = store.list_backups(Some("a"), None).unwrap();
     assert_eq!(all[0].storage_class.as_deref(), Some("GLACIER"));
+    assert_eq!(store.backup("a", "o/1.dbk").unwrap().as_ref(), all.first());
+    assert_eq!(store.backup("a", "o/none.dbk").unwrap(), None);
     store
         .set_backup_storage_class("a", "o/1.dbk", "DEEP_ARCHIVE")
         .unwrap();
