@@ -209,3 +209,125 @@ fn a_disabled_access_key_is_named_with_what_to_do() {
     assert!(backup(&m).status.success(), "enabled again, it works again");
     rgw_admin(&["user", "rm", &format!("--uid={uid}"), "--purge-data"]);
 }
+
+/// A minimal EC2 instance metadata service (IMDSv2) on loopback, handing out `access`
+/// and `secret` as the credentials of the instance role "dbackup-backup". Returns its
+/// address and the requests it answered.
+fn fake_instance_metadata(
+    access: String,
+    secret: String,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            let mut token = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                token |= line
+                    .to_ascii_lowercase()
+                    .starts_with("x-aws-ec2-metadata-token:");
+            }
+            let mut parts = request.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            log.lock().unwrap().push(format!("{method} {path}"));
+            let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(6);
+            let mut extra = "";
+            let (status, body) = match (method, path) {
+                ("PUT", "/latest/api/token") => {
+                    extra = "x-aws-ec2-metadata-token-ttl-seconds: 21600\r\n";
+                    ("200 OK", "imds-session-token".to_owned())
+                }
+                // IMDSv2: nothing without the session token.
+                (_, _) if !token => ("401 Unauthorized", String::new()),
+                ("GET", "/latest/meta-data/iam/security-credentials/") => {
+                    ("200 OK", "dbackup-backup".to_owned())
+                }
+                ("GET", "/latest/meta-data/iam/security-credentials/dbackup-backup") => (
+                    "200 OK",
+                    serde_json::json!({
+                        "Code": "Success",
+                        "LastUpdated": jiff::Timestamp::now().to_string(),
+                        "Type": "AWS-HMAC",
+                        "AccessKeyId": access,
+                        "SecretAccessKey": secret,
+                        "Token": "",
+                        "Expiration": expires.to_string(),
+                    })
+                    .to_string(),
+                ),
+                _ => ("404 Not Found", String::new()),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (address, seen)
+}
+
+#[test]
+fn an_instance_role_supplies_the_credentials_of_a_default_chain_destination() {
+    let Some(s3) = S3Server::from_env() else {
+        return;
+    };
+    let m = Machine::new("imds");
+    if !m.keyring_available() {
+        return;
+    }
+    let (imds, seen) = fake_instance_metadata(s3.access.clone(), s3.secret.clone());
+    let bucket = s3.bucket("imds");
+    // Nothing else in the chain: no keys in the environment, no ~/.aws files.
+    let cmd = || {
+        let mut c = m.cmd();
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .env("HOME", m.path("home"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", m.path("none/credentials"))
+            .env("AWS_CONFIG_FILE", m.path("none/config"))
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds)
+            .env_remove("AWS_EC2_METADATA_DISABLED");
+        c
+    };
+    cmd()
+        .args(["destination", "add-s3", "--name", "role", "--provider", "custom"])
+        .args(["--endpoint", &s3.endpoint, "--bucket", &bucket, "--default-credentials"])
+        .assert()
+        .success();
+    std::fs::write(m.path("db.sql"), b"SELECT 1;\n".repeat(100)).unwrap();
+    let out = cmd()
+        .args(["--json", "backup", "--file", "db.sql", "--to", "role", "--no-encryption"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answered = seen.lock().unwrap().clone();
+    assert!(
+        answered
+            .iter()
+            .any(|r| r == "GET /latest/meta-data/iam/security-credentials/dbackup-backup"),
+        "the role's credentials were not asked for: {answered:?}"
+    );
+    assert!(
+        answered.iter().any(|r| r == "PUT /latest/api/token"),
+        "IMDSv2 (session token) was not used: {answered:?}"
+    );
+}
