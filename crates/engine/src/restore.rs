@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::manifest::Manifest;
-use crate::transfer::pipe::{ChannelReader, HashingReader};
+use crate::transfer::pipe::{ChannelReader, HashingReader, ThreadedWriter};
 use crate::transfer::progress::{Phase, ProgressReporter};
 use crate::EngineError;
 
@@ -26,6 +26,8 @@ const RANGE: u64 = 8 * 1024 * 1024;
 /// Ranged GETs in flight; memory is about (in flight + queue) x RANGE.
 const RANGES_IN_FLIGHT: usize = 4;
 const QUEUE: usize = 2;
+/// Decoded buffers (256 KiB each) waiting for the target's writer thread.
+const WRITES_IN_FLIGHT: usize = 4;
 
 pub type SharedKeys = Arc<dyn KeyLookup + Send + Sync>;
 
@@ -166,10 +168,15 @@ async fn read_into<W: Write + Send + 'static>(
         let mut hashing = HashingReader::new(ChannelReader::new(rx));
         let mut reader = ArchiveReader::open(&mut hashing, keys.as_ref())?;
         let header = reader.header().clone();
-        let mut sink = CountingWriter {
-            inner: sink,
-            count: written2,
-        };
+        // The target is written on its own thread, so decoding never waits for it.
+        let mut sink = ThreadedWriter::new(
+            CountingWriter {
+                inner: sink,
+                count: written2,
+            },
+            WRITES_IN_FLIGHT,
+        )
+        .map_err(ReadFailure::Target)?;
         let mut buf = vec![0u8; 256 * 1024];
         loop {
             let n = match io::Read::read(&mut reader, &mut buf) {
@@ -179,7 +186,7 @@ async fn read_into<W: Write + Send + 'static>(
             };
             sink.write_all(&buf[..n]).map_err(ReadFailure::Target)?;
         }
-        sink.flush().map_err(ReadFailure::Target)?;
+        let sink = sink.finish().map_err(ReadFailure::Target)?;
         drop(reader);
         // Anything after the archive's end was already refused by the reader; drain
         // nothing more. The hash covers every byte the reader consumed.

@@ -283,3 +283,128 @@ mod tests {
         );
     }
 }
+
+/// A writer whose writes happen on a thread of its own, so whoever produces the bytes
+/// (decryption and decompression) never waits for the disk: a restore uses both cores.
+/// At most `depth` buffers are in flight. The first write error is returned by a later
+/// write or by [`ThreadedWriter::finish`], which hands the inner writer back.
+pub struct ThreadedWriter<W: Write + Send + 'static> {
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    /// Emptied buffers come back here, so memory stays at `depth` buffers.
+    spare: std::sync::mpsc::Receiver<Vec<u8>>,
+    thread: Option<std::thread::JoinHandle<io::Result<W>>>,
+}
+
+impl<W: Write + Send + 'static> ThreadedWriter<W> {
+    pub fn new(mut inner: W, depth: usize) -> io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(depth);
+        let (give_back, spare) = std::sync::mpsc::sync_channel::<Vec<u8>>(depth + 1);
+        let thread = std::thread::Builder::new()
+            .name("restore-writer".into())
+            .spawn(move || {
+                for mut buf in rx {
+                    inner.write_all(&buf)?;
+                    buf.clear();
+                    // The producer may be gone (it failed): the buffer is then dropped.
+                    let _ = give_back.try_send(buf);
+                }
+                inner.flush()?;
+                Ok(inner)
+            })?;
+        Ok(Self {
+            tx: Some(tx),
+            spare,
+            thread: Some(thread),
+        })
+    }
+
+    /// Waits for every write, and returns the inner writer or the first write error.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.tx.take();
+        self.join()
+    }
+
+    fn join(&mut self) -> io::Result<W> {
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the restore's writer thread panicked"))),
+            None => Err(io::Error::other("the restore's writer already finished")),
+        }
+    }
+}
+
+impl<W: Write + Send + 'static> Write for ThreadedWriter<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let mut buf = self.spare.try_recv().unwrap_or_default();
+        buf.extend_from_slice(data);
+        let sent = match &self.tx {
+            Some(tx) => tx.send(buf).is_ok(),
+            None => false,
+        };
+        if sent {
+            return Ok(data.len());
+        }
+        // The thread stopped: say why (its write error).
+        self.tx.take();
+        Err(match self.join() {
+            Err(e) => e,
+            Ok(_) => io::Error::new(io::ErrorKind::BrokenPipe, "the restore's writer stopped"),
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // Everything is flushed by `finish`; a flush here would need a round trip.
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod threaded_writer_tests {
+    use super::*;
+
+    #[test]
+    fn writes_arrive_in_order_and_the_writer_comes_back() {
+        let mut w = ThreadedWriter::new(Vec::new(), 2).unwrap();
+        for i in 0..1000u32 {
+            w.write_all(&i.to_le_bytes()).unwrap();
+        }
+        let out = w.finish().unwrap();
+        let expected: Vec<u8> = (0..1000u32).flat_map(|i| i.to_le_bytes()).collect();
+        assert_eq!(out, expected);
+    }
+
+    struct FullDisk {
+        room: usize,
+    }
+
+    impl Write for FullDisk {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            if data.len() > self.room {
+                return Err(io::Error::new(io::ErrorKind::StorageFull, "no space left"));
+            }
+            self.room -= data.len();
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_write_error_reaches_the_producer() {
+        let mut w = ThreadedWriter::new(FullDisk { room: 10 }, 1).unwrap();
+        let mut failed = None;
+        for _ in 0..100 {
+            if let Err(e) = w.write_all(b"0123456789abcdef") {
+                failed = Some(e);
+                break;
+            }
+        }
+        let err = match failed {
+            Some(e) => e,
+            None => w.finish().map(|_| ()).unwrap_err(),
+        };
+        assert_eq!(err.kind(), io::ErrorKind::StorageFull, "{err}");
+    }
+}
