@@ -287,3 +287,49 @@ async fn a_clock_too_far_off_is_named_with_what_to_do() {
         "the request reached the endpoint"
     );
 }
+
+/// The URI Amazon S3 would be sent a ListObjectsV2 to: the request is captured just
+/// before it leaves, then pointed at a closed local port (this machine has no internet).
+async fn aws_uri_of_a_listing(accelerate: bool) -> String {
+    let mut s = settings("http://unused".into(), None);
+    s.endpoint = None;
+    s.force_path_style = false;
+    s.bucket = "team-backups".into();
+    s.accelerate = accelerate;
+    let dest = S3Destination::new(s);
+    let seen = Arc::new(Mutex::new(None::<String>));
+    let capture = seen.clone();
+    let _refused = dest
+        .client()
+        .list_objects_v2()
+        .bucket("team-backups")
+        .customize()
+        // One try: the refused connection is the expected end.
+        .config_override(
+            aws_sdk_s3::config::Config::builder()
+                .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled()),
+        )
+        .mutate_request(move |req| {
+            capture
+                .lock()
+                .unwrap()
+                .get_or_insert_with(|| req.uri().to_string());
+            req.set_uri("http://127.0.0.1:9/").unwrap();
+        })
+        .send()
+        .await;
+    let uri = seen.lock().unwrap().clone();
+    uri.expect("the request was built")
+}
+
+#[tokio::test]
+async fn transfer_acceleration_sends_requests_to_the_accelerate_endpoint() {
+    let accelerated = aws_uri_of_a_listing(true).await;
+    assert!(
+        accelerated.starts_with("https://team-backups.s3-accelerate.amazonaws.com/"),
+        "{accelerated}"
+    );
+    let plain = aws_uri_of_a_listing(false).await;
+    assert!(!plain.contains("s3-accelerate"), "{plain}");
+    assert!(plain.starts_with("https://team-backups.s3."), "{plain}");
+}
