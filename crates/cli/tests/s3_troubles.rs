@@ -305,13 +305,34 @@ fn an_instance_role_supplies_the_credentials_of_a_default_chain_destination() {
         c
     };
     cmd()
-        .args(["destination", "add-s3", "--name", "role", "--provider", "custom"])
-        .args(["--endpoint", &s3.endpoint, "--bucket", &bucket, "--default-credentials"])
+        .args([
+            "destination",
+            "add-s3",
+            "--name",
+            "role",
+            "--provider",
+            "custom",
+        ])
+        .args([
+            "--endpoint",
+            &s3.endpoint,
+            "--bucket",
+            &bucket,
+            "--default-credentials",
+        ])
         .assert()
         .success();
     std::fs::write(m.path("db.sql"), b"SELECT 1;\n".repeat(100)).unwrap();
     let out = cmd()
-        .args(["--json", "backup", "--file", "db.sql", "--to", "role", "--no-encryption"])
+        .args([
+            "--json",
+            "backup",
+            "--file",
+            "db.sql",
+            "--to",
+            "role",
+            "--no-encryption",
+        ])
         .output()
         .unwrap();
     assert!(
