@@ -300,6 +300,17 @@ async fn s3_errors_are_mapped_to_what_users_can_act_on() {
     assert!(err
         .to_string()
         .contains("The specified bucket does not exist"));
+    // With the page's three checks: the name, the region, the account.
+    for check in [
+        "it is case-sensitive",
+        "the region",
+        "the bucket belongs to this account",
+    ] {
+        assert!(
+            err.to_string().contains(check),
+            "{check:?} missing from {err}"
+        );
+    }
 
     // Keys are sent trimmed: pasted spaces do not break authentication.
     let mut spaced = settings(&server, &bucket, "");
@@ -883,4 +894,51 @@ async fn s3_connection_test_reports_mfa_delete() {
     let report = dest.probe(jiff::Timestamp::now()).await;
     assert_eq!(report.versioning.as_deref(), Some("Enabled"));
     assert_eq!(report.mfa_delete.as_deref(), Some("Enabled"), "{report:#?}");
+}
+
+#[tokio::test]
+async fn a_user_granted_only_the_pages_policy_works_in_the_prefix_and_nowhere_else() {
+    let Some(server) = test_server() else { return };
+    let (Ok(access2), Ok(secret2)) = (
+        std::env::var("DBACKUP_TEST_S3_USER2_ACCESS_KEY"),
+        std::env::var("DBACKUP_TEST_S3_USER2_SECRET_KEY"),
+    ) else {
+        panic!("the test server should export DBACKUP_TEST_S3_USER2_ACCESS_KEY/SECRET_KEY");
+    };
+    let bucket = fresh_bucket(&server, "scoped").await;
+    let prefix = "laptop/db/";
+    // The policy Test connection shows, granted to user2 (radosgw has no IAM users
+    // policies here, so it is the bucket policy, with user2 as the principal).
+    let mut policy: serde_json::Value =
+        serde_json::from_str(&dbackup_storage::probe::iam_policy(&bucket, prefix)).unwrap();
+    for statement in policy["Statement"].as_array_mut().unwrap() {
+        statement["Principal"] = serde_json::json!({"AWS": ["arn:aws:iam:::user/user2"]});
+    }
+    S3Destination::new(settings(&server, &bucket, ""))
+        .client()
+        .put_bucket_policy()
+        .bucket(&bucket)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+
+    let mut scoped = settings(&server, &bucket, prefix);
+    scoped.credentials = S3Credentials::keys(&access2, &secret2);
+    let report = S3Destination::new(scoped.clone())
+        .probe(jiff::Timestamp::now())
+        .await;
+    assert!(report.all_ok(), "{report:#?}");
+    let inside = S3Destination::new(scoped);
+    inside.put(&key("a.dbk"), data(1000, 1)).await.unwrap();
+
+    // The same user outside the prefix: refused, and said so.
+    let mut outside = settings(&server, &bucket, "elsewhere/");
+    outside.credentials = S3Credentials::keys(&access2, &secret2);
+    let err = S3Destination::new(outside)
+        .put(&key("a.dbk"), data(1000, 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::AccessDenied { .. }), "{err:?}");
+    assert!(err.to_string().contains("s3:PutObject"), "{err}");
 }
