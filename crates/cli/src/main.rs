@@ -91,14 +91,7 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
             let secret_access_key = if default_credentials {
                 String::new()
             } else {
-                std::env::var(&secret_env).map_err(|_| {
-                    EngineError::invalid(
-                        "secretAccessKey",
-                        format!(
-                            "set the secret access key in the environment variable {secret_env}"
-                        ),
-                    )
-                })?
+                secret_from_env(&secret_env)?
             };
             let added = open_engine()?.add_s3_destination(
                 NewS3Destination {
@@ -180,17 +173,7 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
         }) => {
             let engine = open_engine()?;
             let id = resolve_destination(&engine, &destination)?;
-            let secret = std::env::var(&secret_env)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| {
-                    EngineError::invalid(
-                        "secret-env",
-                        format!(
-                            "set the secret access key in the environment variable {secret_env}"
-                        ),
-                    )
-                })?;
+            let secret = secret_from_env(&secret_env)?;
             engine.set_destination_secret(&id, &dbackup_engine::Secret::from(secret))?;
             out.value(&serde_json::json!({ "destination": id }), || {
                 format!(
@@ -288,4 +271,18 @@ pub fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::Cancelled => 130,
         ErrorCode::Internal => 1,
     }
+}
+
+/// A secret access key from the environment variable named on the command line
+/// (never from an argument, which other users can see).
+fn secret_from_env(var: &str) -> Result<String, EngineError> {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| {
+            EngineError::invalid(
+                "secretAccessKey",
+                format!("set the secret access key in the environment variable {var}"),
+            )
+        })
 }

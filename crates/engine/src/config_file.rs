@@ -330,11 +330,7 @@ impl Engine {
     fn source_has_password(&self, source_id: &str) -> bool {
         // A keyring that cannot answer now: assume there is one, so the import report
         // asks for it rather than leaving a source silently without its password.
-        !matches!(
-            self.keyring
-                .get(&crate::sources::password_account(source_id)),
-            Err(crate::secrets::KeyringError::NotFound { .. })
-        )
+        !matches!(self.stored_password(source_id), Ok(None))
     }
 }
 

@@ -212,6 +212,17 @@ pub struct NewSource {
     pub password: Option<Secret>,
 }
 
+impl NewSource {
+    /// The password typed for a database server; `None` when none was, or for a kind
+    /// that takes none.
+    fn typed_password(&mut self) -> Option<Secret> {
+        let takes = self.settings.takes_password();
+        self.password
+            .take()
+            .filter(|p| takes && !p.expose_secret().is_empty())
+    }
+}
+
 /// A saved source, ready to use (its password read from the keyring).
 pub struct OpenSource {
     pub id: String,
@@ -275,7 +286,7 @@ impl OpenSource {
 }
 
 /// The keyring account holding a source's database password.
-pub(crate) fn password_account(source_id: &str) -> String {
+fn password_account(source_id: &str) -> String {
     format!("source/{source_id}/password")
 }
 
@@ -318,7 +329,11 @@ impl Engine {
         }
     }
 
-    pub fn add_source(&self, input: NewSource, now: Timestamp) -> Result<SourceView, EngineError> {
+    pub fn add_source(
+        &self,
+        mut input: NewSource,
+        now: Timestamp,
+    ) -> Result<SourceView, EngineError> {
         let name = validate_name(&input.name)?;
         input.settings.validate()?;
         let id = uuid::Uuid::new_v4().to_string();
@@ -328,9 +343,7 @@ impl Engine {
             .map_err(|e| EngineError::Internal {
                 detail: format!("cannot encode the source: {e}"),
             })?;
-        let password = input
-            .password
-            .filter(|p| input.settings.takes_password() && !p.expose_secret().is_empty());
+        let password = input.typed_password();
         // Keyring first, so a stored source always has its password.
         if let Some(password) = &password {
             self.keyring.set(&password_account(&id), password)?;
@@ -374,7 +387,7 @@ impl Engine {
     pub fn update_source(
         &self,
         id: &str,
-        input: NewSource,
+        mut input: NewSource,
         clear_password: bool,
         now: Timestamp,
     ) -> Result<SourceView, EngineError> {
@@ -394,9 +407,7 @@ impl Engine {
                 detail: format!("cannot encode the source: {e}"),
             })?;
         let account = password_account(id);
-        let typed = input
-            .password
-            .filter(|p| input.settings.takes_password() && !p.expose_secret().is_empty());
+        let typed = input.typed_password();
         // Folders and SQLite files never have one (and the kind cannot change).
         let previous = if input.settings.takes_password() {
             self.stored_password(id)?
@@ -446,11 +457,9 @@ impl Engine {
     pub fn check_source_change(
         &self,
         id: &str,
-        input: NewSource,
+        mut input: NewSource,
     ) -> Result<ServerInfo, EngineError> {
-        let typed = input
-            .password
-            .filter(|p| input.settings.takes_password() && !p.expose_secret().is_empty());
+        let typed = input.typed_password();
         let password = match typed {
             Some(p) => Some(p),
             None if input.settings.takes_password() => self.stored_password(id)?,
@@ -466,7 +475,8 @@ impl Engine {
         .check()
     }
 
-    fn stored_password(&self, id: &str) -> Result<Option<Secret>, EngineError> {
+    /// The source's stored password; `None` when it was saved without one.
+    pub(crate) fn stored_password(&self, id: &str) -> Result<Option<Secret>, EngineError> {
         match self.keyring.get(&password_account(id)) {
             Ok(p) => Ok(Some(p)),
             Err(crate::secrets::KeyringError::NotFound { .. }) => Ok(None),
@@ -504,11 +514,9 @@ impl Engine {
     }
 
     /// "Test connection" for a source that is not saved yet.
-    pub fn check_new_source(&self, input: NewSource) -> Result<ServerInfo, EngineError> {
+    pub fn check_new_source(&self, mut input: NewSource) -> Result<ServerInfo, EngineError> {
         input.settings.validate()?;
-        let password = input
-            .password
-            .filter(|p| input.settings.takes_password() && !p.expose_secret().is_empty());
+        let password = input.typed_password();
         OpenSource {
             id: String::new(),
             name: input.name,
