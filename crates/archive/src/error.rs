@@ -19,8 +19,8 @@ pub enum ArchiveError {
     NotAnArchive,
 
     #[error(
-        "the archive uses format version {found}, but this DBackup reads only version \
-         {supported}: update DBackup to read it"
+        "the archive uses format version {found}, but this DBackup reads only versions 1 \
+         to {supported}: update DBackup to read it"
     )]
     UnsupportedVersion { found: u16, supported: u16 },
 

@@ -11,7 +11,10 @@ use crate::metadata::ArchiveMetadata;
 
 /// `"DBACKUP"` then 0x1A, which stops `type` on Windows printing the binary rest.
 pub const MAGIC: [u8; 8] = *b"DBACKUP\x1a";
-pub const FORMAT_VERSION: u16 = 1;
+/// The version this DBackup writes; it reads every version from 1 up to this one.
+pub const FORMAT_VERSION: u16 = 2;
+/// Version 1 stored a zstd payload as exactly one frame; version 2 as one or more.
+pub const FIRST_FORMAT_VERSION: u16 = 1;
 pub const MIN_CHUNK_SIZE: u32 = 1024;
 pub const MAX_CHUNK_SIZE: u32 = 16 * 1024 * 1024;
 pub const DEFAULT_CHUNK_SIZE: u32 = 1024 * 1024;
@@ -172,7 +175,7 @@ pub fn read_header(r: &mut impl Read) -> Result<Header, ArchiveError> {
 
     let mut source = Source { r, raw };
     let version = source.u16()?;
-    if version != FORMAT_VERSION {
+    if !(FIRST_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(ArchiveError::UnsupportedVersion {
             found: version,
             supported: FORMAT_VERSION,

@@ -4,10 +4,12 @@
 //! vectors there are checked by this crate's tests.
 //!
 //! Writing: [`ArchiveWriter`] implements `Write`, so a source can `io::copy` into
-//! it. Reading: [`ArchiveReader`] implements `Read`. Both hold at most a chunk
-//! buffer plus zstd's working memory, whatever the size of the backup.
+//! it; it compresses independent zstd frames on several threads. Reading:
+//! [`ArchiveReader::copy_to`] decrypts on one thread and decompresses the frames
+//! on several. Both hold a few frames and chunks whatever the size of the backup.
 
 mod error;
+mod frames;
 mod header;
 mod keys;
 mod metadata;
@@ -16,9 +18,10 @@ mod stream;
 mod writer;
 
 pub use error::{ArchiveError, KeyLookupError};
+pub use frames::{default_threads, CopyError};
 pub use header::{
     read_header, Compression, EncryptionInfo, Header, StreamParams, DEFAULT_CHUNK_SIZE,
-    FORMAT_VERSION, MAGIC, MAX_CHUNK_SIZE, MAX_METADATA_LEN, MIN_CHUNK_SIZE,
+    FIRST_FORMAT_VERSION, FORMAT_VERSION, MAGIC, MAX_CHUNK_SIZE, MAX_METADATA_LEN, MIN_CHUNK_SIZE,
 };
 pub use keys::{
     key_id, Argon2Params, Key, KeyId, KeyLookup, KeySet, ParseKeyIdError, Passphrase,

@@ -1,33 +1,36 @@
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read, Write};
 
 use crate::error::ArchiveError;
-use crate::header::{read_header, Compression, EncryptionInfo, Header, StreamParams};
+use crate::frames::{copy_threaded, decode_frames, CopyError, Frames};
+use crate::header::{
+    read_header, Compression, EncryptionInfo, Header, StreamParams, FIRST_FORMAT_VERSION,
+};
 use crate::keys::{
     derive_archive_keys, key_check_matches, key_ikm, passphrase_ikm, ArchiveKeys, KeyId, KeyLookup,
 };
 use crate::stream::ChunkDecryptor;
 
-type ZstdDecoder<R> = zstd::stream::read::Decoder<'static, R>;
-
-enum Body<R: Read> {
+/// The body with its encryption (if any) taken off: the zstd stream, or the
+/// source bytes when uncompressed.
+enum Payload<R: Read> {
     Plain(R),
-    Zstd(ZstdDecoder<BufReader<SourceIo<R>>>),
-    Encrypted(ChunkDecryptor<R>),
-    EncryptedZstd(ZstdDecoder<ChunkDecryptor<R>>),
+    Encrypted(Box<ChunkDecryptor<R>>),
+}
+
+impl<R: Read> Read for Payload<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Payload::Plain(r) => r.read(buf),
+            Payload::Encrypted(r) => r.read(buf),
+        }
+    }
 }
 
 /// Reads an archive: [`ArchiveReader::open`] checks the header and the key, then
-/// `Read` yields the original bytes, verified as they stream.
-///
-/// `read` returns `io::Error`s that carry an [`ArchiveError`]; convert them back
-/// with `ArchiveError::from`. End of file is only reported once the end of the
-/// archive has been verified (final chunk present, nothing after it, zstd checksum
-/// matching), so a caller that reads to the end has checked everything the format
-/// can check.
+/// [`ArchiveReader::copy_to`] writes the original bytes, verified as they stream.
 pub struct ArchiveReader<R: Read> {
     header: Header,
-    body: Body<R>,
-    finished: bool,
+    payload: Payload<R>,
 }
 
 impl<R: Read> ArchiveReader<R> {
@@ -56,106 +59,44 @@ impl<R: Read> ArchiveReader<R> {
                 Some((derived, stream))
             }
         };
-        let body = match (keyed, header.compression) {
-            (Some((keys, stream)), Compression::None) => Body::Encrypted(ChunkDecryptor::new(
+        let payload = match keyed {
+            Some((keys, stream)) => Payload::Encrypted(Box::new(ChunkDecryptor::new(
                 inner,
                 &keys.data_key,
                 header.checksum,
                 stream,
-            )),
-            (Some((keys, stream)), Compression::Zstd) => Body::EncryptedZstd(
-                ZstdDecoder::with_buffer(ChunkDecryptor::new(
-                    inner,
-                    &keys.data_key,
-                    header.checksum,
-                    stream,
-                ))?
-                .single_frame(),
-            ),
-            (None, Compression::None) => Body::Plain(inner),
-            (None, Compression::Zstd) => Body::Zstd(
-                ZstdDecoder::with_buffer(BufReader::new(SourceIo(inner)))?.single_frame(),
-            ),
+            ))),
+            None => Payload::Plain(inner),
         };
-        Ok(Self {
-            header,
-            body,
-            finished: false,
-        })
+        Ok(Self { header, payload })
     }
 
     pub fn header(&self) -> &Header {
         &self.header
     }
 
-    fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, ArchiveError> {
-        if self.finished || buf.is_empty() {
-            return Ok(0);
-        }
-        let n = match &mut self.body {
-            Body::Plain(r) => r.read(buf)?,
-            Body::Encrypted(r) => r.read(buf)?,
-            Body::Zstd(r) => {
-                let n = r.read(buf).map_err(decompression_error)?;
-                // Single-frame mode stops at the frame's end and leaves whatever
-                // follows unread, so it can be checked here.
-                if n == 0 && !r.get_mut().fill_buf()?.is_empty() {
-                    return Err(ArchiveError::TrailingData);
-                }
-                n
-            }
-            Body::EncryptedZstd(r) => {
-                let n = r.read(buf).map_err(decompression_error)?;
-                // The frame can end before the final chunk has been read: drain
-                // the chunks so truncation and trailing bytes are still caught.
-                if n == 0 && !r.get_mut().fill_buf()?.is_empty() {
-                    return Err(ArchiveError::Decompression {
-                        source: io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            "data follows the end of the compressed stream",
-                        ),
-                    });
-                }
-                n
-            }
+    /// Writes the original bytes to `out` and returns how many. The payload is
+    /// read (and decrypted) on one thread, decompressed on `threads` others (at
+    /// least one) and written on the calling one, so none waits for the others.
+    ///
+    /// Success means the whole archive was verified: every chunk, the final chunk
+    /// present and nothing after it, every zstd frame complete and its checksum
+    /// matching. On failure, `out` may have received the bytes verified so far;
+    /// whoever restores to a file writes it under a temporary name.
+    pub fn copy_to<W: Write>(self, out: &mut W, threads: usize) -> Result<u64, CopyError>
+    where
+        R: Send,
+    {
+        let encrypted = self.header.encryption != EncryptionInfo::None;
+        let frames = if self.header.version == FIRST_FORMAT_VERSION {
+            Frames::One { encrypted }
+        } else {
+            Frames::Many { encrypted }
         };
-        if n == 0 {
-            self.finished = true;
+        match self.header.compression {
+            Compression::None => copy_threaded(self.payload, out),
+            Compression::Zstd => decode_frames(self.payload, out, threads, frames),
         }
-        Ok(n)
-    }
-}
-
-impl<R: Read> Read for ArchiveReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.read_body(buf).map_err(io::Error::from)
-    }
-}
-
-/// Errors out of zstd are either ours, passed through from the layer below, or
-/// zstd's own complaints about the compressed data.
-fn decompression_error(error: io::Error) -> ArchiveError {
-    if error.kind() == io::ErrorKind::Interrupted {
-        return ArchiveError::Io { source: error };
-    }
-    match error.downcast::<ArchiveError>() {
-        Ok(inner) => inner,
-        Err(error) => ArchiveError::Decompression { source: error },
-    }
-}
-
-/// Tags I/O errors from the underlying reader so they are not mistaken for zstd's.
-struct SourceIo<R>(R);
-
-impl<R: Read> Read for SourceIo<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf).map_err(|e| {
-            if e.kind() == io::ErrorKind::Interrupted {
-                e
-            } else {
-                io::Error::other(ArchiveError::Io { source: e })
-            }
-        })
     }
 }
 

@@ -1,6 +1,7 @@
 use std::io::{self, Write};
 
 use crate::error::ArchiveError;
+use crate::frames::{default_threads, FrameEncoder};
 use crate::header::{
     encode, Compression, EncryptionInfo, Header, StreamParams, DEFAULT_CHUNK_SIZE, FORMAT_VERSION,
     MAX_CHUNK_SIZE, MIN_CHUNK_SIZE,
@@ -59,7 +60,7 @@ pub struct WriterSettings {
     pub compression: Compression,
     /// zstd level, 1 to 22; ignored without compression.
     pub level: i32,
-    /// zstd worker threads; 0 compresses on the writing thread.
+    /// Compression threads; 0 or 1 compresses on the writing thread.
     pub workers: u32,
     pub encryption: EncryptionSetting,
     /// Plaintext bytes per encrypted chunk, 1 KiB to 16 MiB.
@@ -68,13 +69,12 @@ pub struct WriterSettings {
 }
 
 impl WriterSettings {
-    /// zstd level 3 on every core, 1 MiB chunks.
+    /// zstd level 3 on every core (up to 8), 1 MiB chunks.
     pub fn new(encryption: EncryptionSetting, metadata: ArchiveMetadata) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Self {
             compression: Compression::Zstd,
             level: DEFAULT_ZSTD_LEVEL,
-            workers: u32::try_from(cores).unwrap_or(1),
+            workers: u32::try_from(default_threads()).unwrap_or(1),
             encryption,
             chunk_size: DEFAULT_CHUNK_SIZE,
             metadata,
@@ -82,7 +82,7 @@ impl WriterSettings {
     }
 }
 
-type ZstdEncoder<W> = zstd::stream::write::Encoder<'static, W>;
+type ZstdEncoder<W> = FrameEncoder<W>;
 
 enum Sink<W: Write> {
     Plain(W),
@@ -161,7 +161,10 @@ impl<W: Write> ArchiveWriter<W> {
         let (header_bytes, checksum) = encode(&header)?;
         inner.write_all(&header_bytes)?;
 
-        let (level, workers) = (settings.level, settings.workers);
+        let (level, workers) = (
+            settings.level,
+            usize::try_from(settings.workers).unwrap_or(1),
+        );
         let sink = match (keyed, settings.compression) {
             (Some((key, stream)), Compression::None) => {
                 Sink::Encrypted(ChunkEncryptor::new(inner, &key, checksum, &stream))
@@ -194,13 +197,9 @@ impl<W: Write> ArchiveWriter<W> {
 fn zstd_encoder<T: Write>(
     inner: T,
     level: i32,
-    workers: u32,
+    workers: usize,
 ) -> Result<ZstdEncoder<T>, ArchiveError> {
-    let mut encoder = ZstdEncoder::new(inner, level)?;
-    // The checksum is what detects damage in unencrypted archives.
-    encoder.include_checksum(true)?;
-    encoder.multithread(workers)?;
-    Ok(encoder)
+    Ok(FrameEncoder::new(inner, level, workers)?)
 }
 
 impl<W: Write> Write for ArchiveWriter<W> {

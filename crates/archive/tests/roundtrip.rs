@@ -90,35 +90,40 @@ fn io_copy_streams_through_both_ends() {
     io::copy(&mut &input[..], &mut writer).unwrap();
     let archive = writer.finish().unwrap();
 
-    let mut reader = ArchiveReader::open(&archive[..], &right_keys()).unwrap();
+    let reader = ArchiveReader::open(&archive[..], &right_keys()).unwrap();
     assert!(matches!(
         reader.header().encryption,
         EncryptionInfo::KeyProfile { .. }
     ));
     assert_eq!(reader.header().key_id(), Some(key().id()));
     let mut output = Vec::new();
-    io::copy(&mut reader, &mut output).unwrap();
+    assert_eq!(reader.copy_to(&mut output, 2).unwrap(), input.len() as u64);
     assert_eq!(output, input);
-    // Reading past the verified end keeps returning end of file.
-    assert_eq!(reader.read(&mut [0u8; 10]).unwrap(), 0);
+}
+
+/// An output that takes a few bytes at a time, as `Write` allows.
+struct Tiny(Vec<u8>);
+
+impl Write for Tiny {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len().min(7);
+        self.0.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 #[test]
-fn reads_in_tiny_pieces() {
+fn writes_in_tiny_pieces() {
     let input = data(3 * SMALL_CHUNK as usize + 5);
     for (compression, enc) in ALL_MODES {
         let archive = write(compression, enc, SMALL_CHUNK, &input);
-        let mut reader = ArchiveReader::open(&archive[..], &right_keys()).unwrap();
-        let mut output = Vec::new();
-        let mut piece = [0u8; 7];
-        loop {
-            let n = reader.read(&mut piece).unwrap();
-            if n == 0 {
-                break;
-            }
-            output.extend_from_slice(&piece[..n]);
-        }
-        assert_eq!(output, input, "{compression:?}/{enc:?}");
+        let reader = ArchiveReader::open(&archive[..], &right_keys()).unwrap();
+        let mut output = Tiny(Vec::new());
+        reader.copy_to(&mut output, 1).unwrap();
+        assert_eq!(output.0, input, "{compression:?}/{enc:?}");
     }
 }
 
@@ -222,30 +227,54 @@ impl<T: Read> Read for Counting<T> {
     }
 }
 
+/// Records how much of the archive had been read when the first MiB came out.
+struct FirstMib {
+    out: Vec<u8>,
+    consumed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    consumed_then: Option<usize>,
+}
+
+impl Write for FirstMib {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.extend_from_slice(buf);
+        if self.consumed_then.is_none() && self.out.len() >= 1024 * 1024 {
+            self.consumed_then = Some(self.consumed.load(std::sync::atomic::Ordering::SeqCst));
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Both ends hold a bounded amount whatever the size: a few zstd frames (4 MiB
+/// each at level 3) per thread, a few read-ahead pieces, a chunk.
 #[test]
 fn data_streams_through_without_piling_up() {
     use std::sync::atomic::Ordering::SeqCst;
     const MIB: usize = 1024 * 1024;
     let chunk = 64 * 1024;
-    let input = data(8 * MIB);
+    let input = data(40 * MIB);
     for (compression, enc) in ALL_MODES {
         let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let sink = Counting {
             inner: Vec::new(),
             count: written.clone(),
         };
-        let mut writer = ArchiveWriter::new(
-            sink,
-            settings(compression, enc, chunk as u32),
-            &randomness(),
-        )
-        .unwrap();
+        let mut settings = settings(compression, enc, chunk as u32);
+        settings.workers = 2;
+        let mut writer = ArchiveWriter::new(sink, settings, &randomness()).unwrap();
         writer.write_all(&input).unwrap();
-        // Everything but a chunk and zstd's working buffers has already gone out.
+        // Held back: the frame being filled and one per thread (this input does
+        // not compress), plus a chunk.
         let before_finish = written.load(SeqCst);
+        let held = match compression {
+            Compression::None => chunk,
+            Compression::Zstd => 3 * 4 * MIB + chunk,
+        };
         assert!(
-            before_finish > 6 * MIB,
-            "{compression:?}/{enc:?}: {before_finish}"
+            before_finish + held >= input.len(),
+            "{compression:?}/{enc:?}: only {before_finish} bytes out"
         );
         let archive = writer.finish().unwrap().inner;
 
@@ -254,15 +283,20 @@ fn data_streams_through_without_piling_up() {
             inner: &archive[..],
             count: consumed.clone(),
         };
-        let mut reader = ArchiveReader::open(source, &right_keys()).unwrap();
-        let mut first = vec![0u8; MIB];
-        reader.read_exact(&mut first).unwrap();
-        // Reading 1 MiB out needs not much more than 1 MiB in.
-        let read_so_far = consumed.load(SeqCst);
+        let reader = ArchiveReader::open(source, &right_keys()).unwrap();
+        let mut out = FirstMib {
+            out: Vec::new(),
+            consumed,
+            consumed_then: None,
+        };
+        reader.copy_to(&mut out, 2).unwrap();
+        // When 1 MiB had come out, the readers were ahead by a frame per decoding
+        // thread and their queues at most, not by the whole archive.
+        let read_then = out.consumed_then.unwrap();
         assert!(
-            read_so_far < 2 * MIB,
-            "{compression:?}/{enc:?}: {read_so_far}"
+            read_then < 20 * MIB,
+            "{compression:?}/{enc:?}: {read_then} bytes read for the first MiB out"
         );
-        assert_eq!(first, input[..MIB]);
+        assert!(out.out == input, "{compression:?}/{enc:?}");
     }
 }

@@ -94,7 +94,8 @@ fn be32(bytes: &[u8], at: usize) -> u32 {
 fn decode_per_spec(archive: &[u8]) -> Decoded {
     let mut values = BTreeMap::new();
     assert_eq!(&archive[..8], b"DBACKUP\x1a");
-    assert_eq!(u16::from_be_bytes([archive[8], archive[9]]), 1);
+    let version = u16::from_be_bytes([archive[8], archive[9]]);
+    assert!(version == 1 || version == 2, "version {version}");
     let compression = archive[10];
     let scheme = archive[12];
     let mut at = 13;
@@ -190,10 +191,37 @@ fn decode_per_spec(archive: &[u8]) -> Decoded {
         }
         (Some(_), None) => unreachable!(),
     }
-    let plaintext = if compression == 1 {
-        zstd::decode_all(&payload[..]).unwrap()
-    } else {
-        payload
+    let plaintext = match (compression, version) {
+        (1, 1) => {
+            // Exactly one frame.
+            let len = zstd::zstd_safe::find_frame_compressed_size(&payload).unwrap();
+            assert_eq!(len, payload.len(), "one frame and nothing after it");
+            zstd::decode_all(&payload[..]).unwrap()
+        }
+        (1, _) => {
+            // Frames, then the end mark: a skippable frame (magic 0x184D2A5E, 16
+            // bytes) with the source bytes and the number of frames, big-endian.
+            let (frames, end) = payload.split_at(payload.len() - 24);
+            assert_eq!(&end[..8], &[0x5e, 0x2a, 0x4d, 0x18, 16, 0, 0, 0]);
+            let source_bytes = u64::from_be_bytes(end[8..16].try_into().unwrap());
+            let frame_count = u64::from_be_bytes(end[16..24].try_into().unwrap());
+            let mut plaintext = Vec::new();
+            let mut rest = frames;
+            let mut counted = 0;
+            while !rest.is_empty() {
+                let len = zstd::zstd_safe::find_frame_compressed_size(rest).unwrap();
+                plaintext.extend(zstd::decode_all(&rest[..len]).unwrap());
+                rest = &rest[len..];
+                counted += 1;
+            }
+            assert_eq!(
+                (plaintext.len() as u64, counted),
+                (source_bytes, frame_count)
+            );
+            values.insert("frames".into(), frame_count.to_string());
+            plaintext
+        }
+        _ => payload,
     };
     values.insert(
         "plaintext SHA-256".into(),
@@ -271,6 +299,37 @@ fn the_documented_vectors_match_the_code() {
             "{}: values listed",
             vector.name
         );
+    }
+}
+
+/// Version 1 wrote a zstd payload as one frame with no end mark: still read.
+#[test]
+fn a_version_1_archive_still_reads() {
+    let archive = doc_hex("zstd-v1/archive");
+    assert_eq!(&archive[8..10], &[0, 1]);
+    assert_eq!(read(&archive).unwrap(), b"hello, archive");
+    let decoded = decode_per_spec(&archive);
+    assert_eq!(decoded.plaintext, b"hello, archive");
+    for (label, value) in doc_values("zstd-v1/values") {
+        assert_eq!(decoded.values.get(&label), Some(&value), "{label}");
+    }
+}
+
+/// The decoder written from FORMAT.md agrees with the crate on an archive of
+/// many frames (too long to print as a vector).
+#[test]
+fn the_spec_decoder_reads_many_frames() {
+    let input: Vec<u8> = (0..9 * 1024 * 1024 + 4321u32)
+        .map(|i| (i % 251) as u8 ^ (i >> 13) as u8)
+        .collect();
+    for enc in [Enc::None, Enc::Key] {
+        let mut settings = settings(Compression::Zstd, enc, 1024 * 1024);
+        settings.workers = 3;
+        let archive = write_with(settings, &input);
+        let decoded = decode_per_spec(&archive);
+        assert_eq!(decoded.values.get("frames").map(String::as_str), Some("3"));
+        assert!(decoded.plaintext == input, "{enc:?}");
+        assert!(read(&archive).unwrap() == input, "{enc:?}");
     }
 }
 

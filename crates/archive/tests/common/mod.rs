@@ -1,11 +1,11 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use dbackup_archive::{
     ArchiveError, ArchiveMetadata, ArchiveReader, ArchiveWriter, Argon2Params, Compression,
-    EncryptionSetting, Key, KeyLookup, KeySet, Passphrase, Randomness, WriterSettings,
+    CopyError, EncryptionSetting, Key, KeyLookup, KeySet, Passphrase, Randomness, WriterSettings,
 };
 
 pub const SMALL_CHUNK: u32 = 4096;
@@ -91,11 +91,37 @@ pub fn right_keys() -> KeySet {
         .with_passphrase(Passphrase::from(PASSPHRASE))
 }
 
+/// Reads with one decoding thread and with three, and checks both agree.
 pub fn read_with(archive: &[u8], keys: &dyn KeyLookup) -> Result<Vec<u8>, ArchiveError> {
-    let mut reader = ArchiveReader::open(archive, keys)?;
+    let one = read_threads(archive, keys, 1);
+    let three = read_threads(archive, keys, 3);
+    match (&one, &three) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "one and three decoding threads disagree"),
+        (Err(a), Err(b)) => assert_eq!(
+            std::mem::discriminant(a),
+            std::mem::discriminant(b),
+            "one thread: {a:?}, three: {b:?}"
+        ),
+        _ => panic!("one thread: {one:?}, three: {three:?}"),
+    }
+    three
+}
+
+pub fn read_threads(
+    archive: &[u8],
+    keys: &dyn KeyLookup,
+    threads: usize,
+) -> Result<Vec<u8>, ArchiveError> {
+    let reader = ArchiveReader::open(archive, keys)?;
     let mut out = Vec::new();
-    reader.read_to_end(&mut out)?;
-    Ok(out)
+    match reader.copy_to(&mut out, threads) {
+        Ok(n) => {
+            assert_eq!(n, out.len() as u64);
+            Ok(out)
+        }
+        Err(CopyError::Archive(e)) => Err(e),
+        Err(CopyError::Output(e)) => panic!("writing to a Vec failed: {e}"),
+    }
 }
 
 pub fn read(archive: &[u8]) -> Result<Vec<u8>, ArchiveError> {
