@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use dbackup_archive::{ArchiveError, ArchiveReader, Header, KeyLookup};
+use dbackup_archive::{default_threads, ArchiveError, ArchiveReader, CopyError, Header, KeyLookup};
 use dbackup_storage::{Destination, ObjectKey, StorageError};
 use futures::StreamExt;
 use serde::Serialize;
@@ -17,17 +17,18 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::manifest::Manifest;
-use crate::transfer::pipe::{ChannelReader, HashingReader, ThreadedWriter};
+use crate::transfer::durable::DurableFile;
+use crate::transfer::pipe::{ChannelReader, HashingReader};
 use crate::transfer::progress::{Phase, ProgressReporter};
 use crate::EngineError;
 
 /// Bytes per ranged GET.
-const RANGE: u64 = 8 * 1024 * 1024;
-/// Ranged GETs in flight; memory is about (in flight + queue) x RANGE.
-const RANGES_IN_FLIGHT: usize = 4;
-const QUEUE: usize = 2;
-/// Decoded buffers (256 KiB each) waiting for the target's writer thread.
-const WRITES_IN_FLIGHT: usize = 4;
+const RANGE: u64 = 4 * 1024 * 1024;
+/// Ranged GETs in flight; memory is about (in flight + queue + 1) x RANGE. Six
+/// keep 24 MiB in flight, enough to hide a long-distance round trip; the
+/// decoding side holds a few frames more (dbackup_archive::ArchiveReader::copy_to).
+const RANGES_IN_FLIGHT: usize = 6;
+const QUEUE: usize = 1;
 
 pub type SharedKeys = Arc<dyn KeyLookup + Send + Sync>;
 
@@ -166,28 +167,21 @@ async fn read_into<W: Write + Send + 'static>(
     let written2 = written.clone();
     let mut decode = tokio::task::spawn_blocking(move || {
         let mut hashing = HashingReader::new(ChannelReader::new(rx));
-        let mut reader = ArchiveReader::open(&mut hashing, keys.as_ref())?;
+        let reader = ArchiveReader::open(&mut hashing, keys.as_ref())?;
         let header = reader.header().clone();
-        // The target is written on its own thread, so decoding never waits for it.
-        let mut sink = ThreadedWriter::new(
-            CountingWriter {
-                inner: sink,
-                count: written2,
-            },
-            WRITES_IN_FLIGHT,
-        )
-        .map_err(ReadFailure::Target)?;
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let n = match io::Read::read(&mut reader, &mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) => return Err(ReadFailure::Archive(ArchiveError::from(e))),
-            };
-            sink.write_all(&buf[..n]).map_err(ReadFailure::Target)?;
-        }
-        let sink = sink.finish().map_err(ReadFailure::Target)?;
-        drop(reader);
+        // Reading, decrypting and hashing on one thread, decompressing on one per
+        // core, and writing the target on this one: none waits for another.
+        let mut sink = CountingWriter {
+            inner: sink,
+            count: written2,
+        };
+        reader
+            .copy_to(&mut sink, default_threads())
+            .map_err(|e| match e {
+                CopyError::Archive(e) => ReadFailure::Archive(e),
+                CopyError::Output(e) => ReadFailure::Target(e),
+            })?;
+        sink.flush().map_err(ReadFailure::Target)?;
         // Anything after the archive's end was already refused by the reader; drain
         // nothing more. The hash covers every byte the reader consumed.
         let (stored, sha) = hashing.finish();
@@ -336,12 +330,14 @@ pub async fn restore_to_file(
         ));
     }
     let temp = temp_beside(target);
-    let file = std::fs::File::create(&temp).map_err(|e| EngineError::RestoreTarget {
-        detail: format!("cannot create {}: {e}", temp.display()),
-    })?;
+    let file = std::fs::File::create(&temp)
+        .and_then(DurableFile::new)
+        .map_err(|e| EngineError::RestoreTarget {
+            detail: format!("cannot create {}: {e}", temp.display()),
+        })?;
     let result = read_into(destination, object, keys, file, progress, cancel).await;
     let finished = result.and_then(|(report, file, _)| {
-        file.sync_all().map_err(|e| EngineError::RestoreTarget {
+        let file = file.finish().map_err(|e| EngineError::RestoreTarget {
             detail: format!("cannot write {}: {e}", temp.display()),
         })?;
         drop(file);

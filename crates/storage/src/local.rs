@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use crate::{Destination, ObjectInfo, ObjectKey, StorageError, Upload};
 
@@ -113,20 +113,32 @@ impl Destination for LocalFolder {
         end: u64,
     ) -> Result<Bytes, StorageError> {
         let path = self.path_of(key);
-        let mut file = match tokio::fs::File::open(&path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(self.not_found(key)),
-            Err(e) => return Err(Self::io("open", &path)(e)),
+        let len = usize::try_from(end.saturating_sub(start)).unwrap_or(usize::MAX);
+        // One blocking call reading straight into the returned buffer: tokio's
+        // file reads would copy through a buffer of their own per read in flight.
+        let read = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || {
+                use std::io::{Read, Seek};
+                let mut file = std::fs::File::open(&path).map_err(|e| ("open", e))?;
+                file.seek(std::io::SeekFrom::Start(start))
+                    .map_err(|e| ("seek", e))?;
+                let mut buf = Vec::with_capacity(len);
+                file.take(len as u64)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| ("read", e))?;
+                Ok::<_, (&'static str, std::io::Error)>(buf)
+            })
+            .await
         };
-        file.seek(std::io::SeekFrom::Start(start))
-            .await
-            .map_err(Self::io("seek", &path))?;
-        let mut buf = Vec::with_capacity(end.saturating_sub(start) as usize);
-        file.take(end.saturating_sub(start))
-            .read_to_end(&mut buf)
-            .await
-            .map_err(Self::io("read", &path))?;
-        Ok(Bytes::from(buf))
+        match read {
+            Ok(Ok(buf)) => Ok(Bytes::from(buf)),
+            Ok(Err(("open", e))) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(self.not_found(key))
+            }
+            Ok(Err((operation, e))) => Err(Self::io(operation, &path)(e)),
+            Err(join) => Err(Self::io("read", &path)(std::io::Error::other(join))),
+        }
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<Option<ObjectInfo>, StorageError> {

@@ -3,5 +3,6 @@
 //! bounded channels so memory stays flat whatever the size, progress, and
 //! cancellation.
 
+pub mod durable;
 pub mod pipe;
 pub mod progress;
