@@ -106,6 +106,7 @@ fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestinatio
         parts_in_flight: DEFAULT_PARTS_IN_FLIGHT,
         sse,
         accelerate: false,
+        answer_wait: dbackup_storage::DEFAULT_ANSWER_WAIT,
     };
     Ok(NamedDestination {
         name: spec.to_owned(),

@@ -445,6 +445,7 @@ pub fn settings(config: &S3DestinationConfig, secret: Option<Secret>) -> S3Setti
             }),
         },
         accelerate: config.transfer_acceleration,
+        answer_wait: dbackup_storage::DEFAULT_ANSWER_WAIT,
     }
 }
 

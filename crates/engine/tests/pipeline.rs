@@ -429,6 +429,7 @@ async fn round_trip_through_s3_multipart() {
         parts_in_flight: 2,
         sse: None,
         accelerate: false,
+        answer_wait: dbackup_storage::DEFAULT_ANSWER_WAIT,
     });
     s3.client()
         .create_bucket()

@@ -32,6 +32,8 @@ pub enum StorageError {
     },
     #[error("cannot reach {endpoint}: {detail}. Check the endpoint address, your network connection, and any proxy or firewall")]
     Unreachable { endpoint: String, detail: String },
+    #[error("{endpoint} took the request but did not answer in time: the server may be overloaded, or out of space and holding writes back (a Ceph cluster with a full OSD does). Check the server, then try again")]
+    NoAnswer { endpoint: String },
     #[error("{operation} at {destination} failed: {code}{}", if message.is_empty() { String::new() } else { format!(" ({message})") })]
     Service {
         destination: String,

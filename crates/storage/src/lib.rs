@@ -18,7 +18,8 @@ pub use key::ObjectKey;
 pub use local::LocalFolder;
 pub use object_lock::{LockMode, ObjectRetention};
 pub use s3::{
-    S3Destination, S3Settings, ServerSideEncryption, DEFAULT_PARTS_IN_FLIGHT, DEFAULT_PART_SIZE,
+    S3Destination, S3Settings, ServerSideEncryption, DEFAULT_ANSWER_WAIT, DEFAULT_PARTS_IN_FLIGHT,
+    DEFAULT_PART_SIZE, SLOWEST_UPLOAD,
 };
 
 use async_trait::async_trait;

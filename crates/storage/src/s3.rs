@@ -1,9 +1,12 @@
 //! Amazon S3 and S3-compatible servers (Cloudflare R2, Ceph RGW, Garage, Wasabi...)
 //! through aws-sdk-s3.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{
     BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
@@ -85,6 +88,33 @@ pub struct S3Settings {
     pub sse: Option<ServerSideEncryption>,
     /// S3 Transfer Acceleration (Amazon S3 only; the bucket must have it enabled).
     pub accelerate: bool,
+    /// How long a request may wait for the server's answer, plus, for one that
+    /// carries data, the time the data takes at [`SLOWEST_UPLOAD`]: a server that
+    /// stops answering must fail the backup, not hold it (and the tray's "running")
+    /// forever. [`DEFAULT_ANSWER_WAIT`] unless a test needs less.
+    pub answer_wait: Duration,
+}
+
+pub const DEFAULT_ANSWER_WAIT: Duration = Duration::from_secs(300);
+/// The slowest upload, in bytes per second, given time before an attempt is
+/// abandoned (and retried): 16 KiB/s, a 16 MiB part getting 17 minutes.
+pub const SLOWEST_UPLOAD: u64 = 16 * 1024;
+/// The SDK's own default, kept when the timeouts are set.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+/// CompleteMultipartUpload may take minutes on Amazon S3 for large objects.
+const COMPLETE_WAIT_FACTOR: u32 = 3;
+
+fn timeouts(attempt: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(attempt)
+        .build()
+}
+
+/// Per-request settings for one carrying `len` bytes of data.
+fn upload_config(settings: &S3Settings, len: usize) -> aws_sdk_s3::config::Builder {
+    let data_time = Duration::from_secs(len as u64 / SLOWEST_UPLOAD);
+    aws_sdk_s3::Config::builder().timeout_config(timeouts(settings.answer_wait + data_time))
 }
 
 /// What the S3 page calls server-side encryption, applied per object.
@@ -135,7 +165,8 @@ impl S3Destination {
             .accelerate(settings.accelerate)
             // Throttling (SlowDown, 503), timeouts and resets are retried with
             // exponential backoff and jitter by the SDK's standard strategy.
-            .retry_config(RetryConfig::standard().with_max_attempts(6));
+            .retry_config(RetryConfig::standard().with_max_attempts(6))
+            .timeout_config(timeouts(settings.answer_wait));
         if let Some(endpoint) = &settings.endpoint {
             // The SDK's default CRC checksums (aws-chunked trailers) break R2, Ceph RGW
             // and Garage; only send them where an operation demands one.
@@ -298,10 +329,10 @@ pub(crate) fn map_sdk_error<E: ProvideErrorMetadata + std::error::Error + Send +
                     .unwrap_or_else(|| "the connection failed".into()),
             }
         }
+        // Only attempt timeouts are set (connect timeouts are dispatch failures).
         SdkError::TimeoutError(_) => {
-            return StorageError::Unreachable {
+            return StorageError::NoAnswer {
                 endpoint: endpoint(),
-                detail: "the request timed out".into(),
             }
         }
         _ => {}
@@ -355,6 +386,7 @@ pub(crate) fn map_sdk_error<E: ProvideErrorMetadata + std::error::Error + Send +
 #[async_trait]
 impl Destination for S3Destination {
     async fn put(&self, key: &ObjectKey, body: Bytes) -> Result<(), StorageError> {
+        let config = upload_config(&self.settings, body.len());
         self.client
             .put_object()
             .bucket(&self.settings.bucket)
@@ -362,6 +394,8 @@ impl Destination for S3Destination {
             .set_server_side_encryption(self.sse_algorithm())
             .set_ssekms_key_id(self.sse_kms_key())
             .body(ByteStream::from(body))
+            .customize()
+            .config_override(config)
             .send()
             .await
             .map_err(|e| self.map_err(&format!("uploading {key}"), "PutObject", e))?;
@@ -601,6 +635,7 @@ impl S3Upload {
         let full_key = self.dest.full_key(&self.key);
         let upload_id = mp.upload_id.clone();
         let key = self.key.clone();
+        let config = upload_config(&settings, body.len());
         mp.in_flight.spawn(async move {
             let out = client
                 .upload_part()
@@ -609,6 +644,8 @@ impl S3Upload {
                 .upload_id(upload_id)
                 .part_number(number)
                 .body(ByteStream::from(body))
+                .customize()
+                .config_override(config)
                 .send()
                 .await
                 .map_err(|e| {
@@ -690,6 +727,7 @@ impl Upload for S3Upload {
     async fn complete(mut self: Box<Self>) -> Result<ObjectInfo, StorageError> {
         let rest = std::mem::take(&mut self.buffer).freeze();
         if self.multipart.is_none() {
+            let config = upload_config(&self.dest.settings, rest.len());
             self.dest
                 .client
                 .put_object()
@@ -699,6 +737,8 @@ impl Upload for S3Upload {
                 .set_server_side_encryption(self.dest.sse_algorithm())
                 .set_ssekms_key_id(self.dest.sse_kms_key())
                 .body(ByteStream::from(rest))
+                .customize()
+                .config_override(config)
                 .send()
                 .await
                 .map_err(|e| {
@@ -749,6 +789,10 @@ impl S3Upload {
                         .set_parts(Some(std::mem::take(&mut mp.done)))
                         .build(),
                 )
+                .customize()
+                .config_override(aws_sdk_s3::Config::builder().timeout_config(timeouts(
+                    self.dest.settings.answer_wait * COMPLETE_WAIT_FACTOR,
+                )))
                 .send()
                 .await
                 .map_err(|e| {
@@ -828,6 +872,7 @@ mod tests {
             parts_in_flight: 2,
             sse: None,
             accelerate: false,
+            answer_wait: DEFAULT_ANSWER_WAIT,
         };
         assert_eq!(first_part_size(&settings, None), 64 * MIB);
         // A known size needs no more than what fits it.

@@ -187,6 +187,7 @@ fn settings(server: &TestServer, bucket: &str, prefix: &str) -> S3Settings {
         parts_in_flight: 2,
         sse: None,
         accelerate: false,
+        answer_wait: dbackup_storage::DEFAULT_ANSWER_WAIT,
     }
 }
 

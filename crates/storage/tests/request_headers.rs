@@ -91,11 +91,19 @@ async fn fake_s3() -> (String, Arc<Mutex<Vec<Seen>>>) {
                     // unlike S3, sends no Date header the client could correct its clock by.
                     let skewed = target.starts_with("/skewed");
                     let is_head = method == "HEAD";
+                    // The bucket "silent" takes requests and never answers, like a Ceph
+                    // cluster holding writes back while an OSD is full.
+                    let silent = target.starts_with("/silent");
                     log.lock().unwrap().push(Seen {
                         method,
                         target,
                         headers,
                     });
+                    if silent {
+                        let mut rest = [0u8; 1024];
+                        while socket.read(&mut rest).await.is_ok_and(|n| n > 0) {}
+                        return;
+                    }
                     let response = if skewed {
                         let error = "<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message></Error>";
                         let error = if is_head { "" } else { error };
@@ -140,6 +148,7 @@ fn settings(endpoint: String, sse: Option<ServerSideEncryption>) -> S3Settings {
         parts_in_flight: 2,
         sse,
         accelerate: false,
+        answer_wait: dbackup_storage::DEFAULT_ANSWER_WAIT,
     }
 }
 
@@ -332,4 +341,38 @@ async fn transfer_acceleration_sends_requests_to_the_accelerate_endpoint() {
     let plain = aws_uri_of_a_listing(false).await;
     assert!(!plain.contains("s3-accelerate"), "{plain}");
     assert!(plain.starts_with("https://team-backups.s3."), "{plain}");
+}
+
+/// A server that takes requests but never answers fails the upload, after the SDK's
+/// retries, instead of holding the backup forever: both through the client's own
+/// timeout (starting a multipart upload) and a request's own (a PUT with data).
+#[tokio::test]
+async fn a_server_that_never_answers_fails_the_upload_in_bounded_time() {
+    let (endpoint, seen) = fake_s3().await;
+    let mut settings = settings(endpoint, None);
+    settings.bucket = "silent".into();
+    settings.answer_wait = std::time::Duration::from_millis(300);
+    let dest = S3Destination::new(settings);
+    let key = ObjectKey::new("job/a.dbk").unwrap();
+    let bound = std::time::Duration::from_secs(150);
+
+    let put = tokio::time::timeout(bound, dest.put(&key, Bytes::from_static(b"{}")))
+        .await
+        .expect("the PUT gives up by itself");
+    // More than a part: the multipart upload starts, and is never answered.
+    let mut upload = dest.start_upload(&key, None).await.unwrap();
+    let wrote = tokio::time::timeout(bound, upload.write(Bytes::from(vec![7u8; 6 << 20])))
+        .await
+        .expect("starting the multipart upload gives up by itself");
+    for err in [put.unwrap_err(), wrote.unwrap_err()] {
+        assert!(
+            matches!(err, dbackup_storage::StorageError::NoAnswer { .. })
+                && err.to_string().contains("did not answer in time"),
+            "{err}"
+        );
+    }
+    // Each was tried more than once before giving up.
+    let seen = seen.lock().unwrap();
+    assert!(seen.iter().filter(|s| s.method == "PUT").count() > 1);
+    assert!(seen.iter().filter(|s| s.method == "POST").count() > 1);
 }

@@ -197,6 +197,7 @@ impl S3Server {
             parts_in_flight: 2,
             sse: None,
             accelerate: false,
+            answer_wait: dbackup_storage::DEFAULT_ANSWER_WAIT,
         }
     }
 
