@@ -108,13 +108,9 @@ fn a_job_runs_keeps_the_last_one_plus_a_locked_one_and_remembers_it_all() {
     ) else {
         return;
     };
-    let Some(s3) = S3Server::from_env() else {
+    let Some((s3, m)) = common::s3_with_keyring("jobs") else {
         return;
     };
-    let m = Machine::new("jobs");
-    if !m.keyring_available() {
-        return;
-    }
     let db = format!("ledger_{}", std::process::id());
     psql(&pg, "postgres", &format!("CREATE DATABASE {db}"));
     psql(

@@ -5,18 +5,13 @@
 
 mod common;
 
-use common::{Machine, S3Server};
 use predicates::prelude::*;
 
 #[test]
 fn saved_s3_destination_keeps_its_secret_only_in_the_keyring() {
-    let Some(s3) = S3Server::from_env() else {
+    let Some((s3, m)) = common::s3_with_keyring("s3dest") else {
         return;
     };
-    let m = Machine::new("s3dest");
-    if !m.keyring_available() {
-        return;
-    }
     let (endpoint, access, secret) = (s3.endpoint.clone(), s3.access.clone(), s3.secret.clone());
     let (dir, service) = (&m.dir, &m.service);
     // Saved destinations must not fall back to credentials in the environment.
@@ -156,13 +151,9 @@ fn saved_s3_destination_keeps_its_secret_only_in_the_keyring() {
 
 #[test]
 fn a_destination_on_the_aws_default_credential_chain_stores_no_secret() {
-    let Some(s3) = S3Server::from_env() else {
+    let Some((s3, m)) = common::s3_with_keyring("s3chain") else {
         return;
     };
-    let m = Machine::new("s3chain");
-    if !m.keyring_available() {
-        return;
-    }
     // A shared credentials file with a named profile, as `aws configure --profile` writes.
     let credentials = m.path("aws-credentials");
     std::fs::write(

@@ -282,13 +282,9 @@ fn fake_instance_metadata(
 
 #[test]
 fn an_instance_role_supplies_the_credentials_of_a_default_chain_destination() {
-    let Some(s3) = S3Server::from_env() else {
+    let Some((s3, m)) = common::s3_with_keyring("imds") else {
         return;
     };
-    let m = Machine::new("imds");
-    if !m.keyring_available() {
-        return;
-    }
     let (imds, seen) = fake_instance_metadata(s3.access.clone(), s3.secret.clone());
     let bucket = s3.bucket("imds");
     // Nothing else in the chain: no keys in the environment, no ~/.aws files.

@@ -9,7 +9,7 @@ mod common;
 
 use std::process::Command as Process;
 
-use common::{server, Machine, S3Server};
+use common::{server, Machine};
 
 const DB_REQUIRED: &str = "DBACKUP_TEST_DB_REQUIRED";
 
@@ -124,13 +124,9 @@ SELECT 1 + i % 3000, i * 0.5, '2026-06-01 00:00:00+00' FROM generate_series(1, 5
 #[test]
 fn postgres_backup_to_s3_restores_every_object_and_row_into_a_fresh_database() {
     let Some(pg) = Pg::from_env() else { return };
-    let Some(s3) = S3Server::from_env() else {
+    let Some((s3, m)) = common::s3_with_keyring("pg") else {
         return;
     };
-    let m = Machine::new("pg");
-    if !m.keyring_available() {
-        return;
-    }
     let db = format!("shop_{}", std::process::id());
     let restored = format!("shop_restored_{}", std::process::id());
     pg.sql("postgres", &format!("CREATE DATABASE {db}"));
@@ -524,13 +520,9 @@ SELECT 1 + i % 2000, i * 0.5, '2026-06-01 00:00:00' FROM seq;
 #[test]
 fn mariadb_backup_to_s3_restores_every_object_and_row_into_a_fresh_database() {
     let Some(my) = My::from_env() else { return };
-    let Some(s3) = S3Server::from_env() else {
+    let Some((s3, m)) = common::s3_with_keyring("my") else {
         return;
     };
-    let m = Machine::new("my");
-    if !m.keyring_available() {
-        return;
-    }
     let db = format!("shop_{}", std::process::id());
     let restored = format!("shop_restored_{}", std::process::id());
     my.sql(None, &format!("CREATE DATABASE {db} CHARACTER SET utf8mb4"));

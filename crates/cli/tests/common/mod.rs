@@ -272,3 +272,12 @@ impl S3Server {
             .env("AWS_SECRET_ACCESS_KEY", &self.secret);
     }
 }
+
+/// The S3 server and a machine with a usable keyring, for tests that need both;
+/// `None` (the test is skipped) without either, as `S3Server::from_env` and
+/// `Machine::keyring_available` decide.
+pub fn s3_with_keyring(name: &str) -> Option<(S3Server, Machine)> {
+    let s3 = S3Server::from_env()?;
+    let m = Machine::new(name);
+    m.keyring_available().then_some((s3, m))
+}
