@@ -163,6 +163,9 @@ keyring = $DIR/keyring
 mon data = $DIR/mon.\$id
 # The 1 s default makes every pool creation take ~2 s; startup drops from ~15 s to ~3 s.
 paxos propose interval = 0.1
+# Below 5% free space on its filesystem the monitor exits with status 28 and logs nothing. CI
+# disks are often that full after a build, and this monitor keeps only a few MB.
+mon data avail crit = 0
 
 [osd]
 osd data = $DIR/osd.\$id
@@ -188,7 +191,13 @@ start_daemon() { # start_daemon NAME CEPH_LOG_NAME COMMAND...
 require_alive() {
     local name=$1 pid
     pid=$(<"$DIR/$name.pid")
-    kill -0 "$pid" 2>/dev/null || die "$name (PID $pid) exited during startup"
+    kill -0 "$pid" 2>/dev/null && return 0
+    local status=0
+    wait "$pid" 2>/dev/null || status=$?
+    if (( status == 28 )); then
+        die "$name (PID $pid) exited during startup with status 28 (no space left on device); free space on $(df -h --output=target,avail "$DIR" | tail -n1)"
+    fi
+    die "$name (PID $pid) exited during startup with status $status"
 }
 
 # One deadline for the whole startup. Ceph CLI calls need it too: against a broken cluster
