@@ -5,6 +5,7 @@
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use serde::Serialize;
+use std::time::Duration;
 
 use crate::s3::S3Destination;
 
@@ -92,9 +93,25 @@ fn check(action: &'static str, result: Result<(), crate::StorageError>) -> Actio
     }
 }
 
+/// How long each request of a connection test waits for an answer. Someone is waiting
+/// at the window: a server that takes requests and stays silent is reported within
+/// seconds, not after the minutes (and retries) a backup's requests may wait.
+pub const PROBE_ANSWER_WAIT: Duration = Duration::from_secs(10);
+/// One retry, for a dropped connection; a silent server costs two waits per request.
+const PROBE_ATTEMPTS: u32 = 2;
+
 impl S3Destination {
     /// Runs the connection test. `now` decides which incomplete uploads are stale.
     pub async fn probe(&self, now: jiff::Timestamp) -> ProbeReport {
+        self.probe_within(now, PROBE_ANSWER_WAIT).await
+    }
+
+    /// [`Self::probe`], each request waiting at most `wait` for an answer.
+    pub async fn probe_within(&self, now: jiff::Timestamp, wait: Duration) -> ProbeReport {
+        self.impatient(wait, PROBE_ATTEMPTS).run_probe(now).await
+    }
+
+    async fn run_probe(&self, now: jiff::Timestamp) -> ProbeReport {
         let settings = self.settings();
         let bucket = settings.bucket.clone();
         let prefix = settings.prefix.clone();
@@ -104,6 +121,11 @@ impl S3Destination {
         // Region first: a wrong region makes everything else fail confusingly.
         let (bucket_region, redirected) = match client.head_bucket().bucket(&bucket).send().await {
             Ok(out) => (out.bucket_region().map(str::to_owned), false),
+            // Every other request would wait as long: say so once, now.
+            Err(e @ aws_sdk_s3::error::SdkError::TimeoutError(_)) => {
+                let silent = self.map_probe_err("ListBucket", "asking for the bucket", e);
+                return self.unanswered(silent, &bucket, &prefix);
+            }
             Err(e) => (
                 crate::s3::bucket_region_header(&e),
                 e.raw_response().map(|r| r.status().as_u16()) == Some(301),
@@ -127,7 +149,7 @@ impl S3Destination {
             // works once the region is right, rather than failing on every action.
             let mut right = settings.clone();
             right.region = actual.clone();
-            let mut report = Box::pin(S3Destination::new(right).probe(now)).await;
+            let mut report = Box::pin(S3Destination::new(right).run_probe(now)).await;
             report.region_mismatch = Some(mismatch.clone());
             report.bucket_region = Some(actual.clone());
             report
@@ -354,6 +376,44 @@ impl S3Destination {
             upload_marker = page.next_upload_id_marker().map(str::to_owned);
         }
         Ok(aborted)
+    }
+
+    /// The report when the server took the first request (HeadBucket, allowed by
+    /// s3:ListBucket) and never answered: the other actions are not tried.
+    fn unanswered(&self, silent: crate::StorageError, bucket: &str, prefix: &str) -> ProbeReport {
+        let wait = self.settings().answer_wait.as_secs_f32();
+        let actions = [
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:ListBucket",
+            "s3:DeleteObject",
+        ]
+        .into_iter()
+        .map(|action| {
+            let failed = action == "s3:ListBucket";
+            ActionCheck {
+                action,
+                outcome: if failed {
+                    Outcome::Failed
+                } else {
+                    Outcome::Skipped
+                },
+                detail: failed.then(|| format!("{silent} (waited {wait} s, twice)")),
+            }
+        })
+        .collect();
+        ProbeReport {
+            actions,
+            bucket_region: None,
+            region_mismatch: None,
+            versioning: None,
+            mfa_delete: None,
+            default_encryption: None,
+            public_access_blocked: None,
+            warnings: Vec::new(),
+            stale_uploads_aborted: 0,
+            iam_policy: iam_policy(bucket, prefix),
+        }
     }
 
     fn map_probe_err<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(

@@ -203,6 +203,24 @@ impl S3Destination {
         &self.settings
     }
 
+    /// The same destination with requests that wait at most `wait` for an answer and
+    /// are tried `attempts` times: for someone waiting at the window.
+    pub(crate) fn impatient(&self, wait: Duration, attempts: u32) -> Self {
+        let config = self
+            .client
+            .config()
+            .to_builder()
+            .timeout_config(timeouts(wait))
+            .retry_config(RetryConfig::standard().with_max_attempts(attempts))
+            .build();
+        let mut settings = (*self.settings).clone();
+        settings.answer_wait = wait;
+        Self {
+            client: Client::from_conf(config),
+            settings: std::sync::Arc::new(settings),
+        }
+    }
+
     /// The underlying client, for bucket-level probes (connection tests, setup in tests).
     pub fn client(&self) -> &Client {
         &self.client

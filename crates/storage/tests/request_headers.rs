@@ -376,3 +376,41 @@ async fn a_server_that_never_answers_fails_the_upload_in_bounded_time() {
     assert!(seen.iter().filter(|s| s.method == "PUT").count() > 1);
     assert!(seen.iter().filter(|s| s.method == "POST").count() > 1);
 }
+
+/// "Test connection" against a server that takes requests and never answers says so
+/// after its own short wait, not after the minutes (and six tries) a backup's requests
+/// may wait, and sends nothing more once the first request went unanswered.
+#[tokio::test]
+async fn a_connection_test_of_a_silent_server_gives_up_after_its_own_wait() {
+    use dbackup_storage::probe::Outcome;
+    let (endpoint, seen) = fake_s3().await;
+    let mut settings = settings(endpoint, None);
+    settings.bucket = "silent".into();
+    settings.answer_wait = dbackup_storage::DEFAULT_ANSWER_WAIT;
+    let dest = S3Destination::new(settings);
+    let wait = std::time::Duration::from_millis(400);
+
+    let report = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        dest.probe_within(jiff::Timestamp::now(), wait),
+    )
+    .await
+    .expect("the connection test gives up by itself");
+
+    assert!(!report.all_ok());
+    for check in &report.actions {
+        if check.action == "s3:ListBucket" {
+            assert_eq!(check.outcome, Outcome::Failed);
+            let detail = check.detail.as_deref().unwrap();
+            assert!(detail.contains("did not answer in time"), "{detail}");
+            assert!(detail.contains("waited 0.4 s, twice"), "{detail}");
+        } else {
+            assert_eq!(check.outcome, Outcome::Skipped, "{check:?}");
+        }
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        seen.iter().map(|s| s.method.as_str()).collect::<Vec<_>>(),
+        ["HEAD", "HEAD"]
+    );
+}
