@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::manifest::Manifest;
-use crate::transfer::durable::DurableFile;
+use crate::transfer::durable::{Caching, DurableFile};
 use crate::transfer::pipe::{ChannelReader, HashingReader};
 use crate::transfer::progress::{Phase, ProgressReporter};
 use crate::EngineError;
@@ -330,9 +330,8 @@ pub async fn restore_to_file(
         ));
     }
     let temp = temp_beside(target);
-    let file = std::fs::File::create(&temp)
-        .and_then(DurableFile::new)
-        .map_err(|e| EngineError::RestoreTarget {
+    let file =
+        DurableFile::create(&temp, Caching::Bypass).map_err(|e| EngineError::RestoreTarget {
             detail: format!("cannot create {}: {e}", temp.display()),
         })?;
     let result = read_into(destination, object, keys, file, progress, cancel).await;
