@@ -678,18 +678,7 @@ async fn probe_folder(destination: &dyn Destination) -> ProbeReport {
         match dbackup_storage::ObjectKey::new(format!(".dbackup-probe-{}", uuid::Uuid::new_v4())) {
             Ok(k) => k,
             Err(e) => {
-                return ProbeReport {
-                    actions: vec![check("write", Err(e))],
-                    bucket_region: None,
-                    region_mismatch: None,
-                    versioning: None,
-                    mfa_delete: None,
-                    default_encryption: None,
-                    public_access_blocked: None,
-                    warnings: Vec::new(),
-                    stale_uploads_aborted: 0,
-                    iam_policy: String::new(),
-                }
+                return ProbeReport::actions_only(vec![check("write", Err(e))], String::new());
             }
         };
     let body = bytes::Bytes::from_static(b"DBackup connection test; safe to delete.");
@@ -732,18 +721,7 @@ async fn probe_folder(destination: &dyn Destination) -> ProbeReport {
             detail: None,
         }
     });
-    ProbeReport {
-        actions,
-        bucket_region: None,
-        region_mismatch: None,
-        versioning: None,
-        mfa_delete: None,
-        default_encryption: None,
-        public_access_blocked: None,
-        warnings: Vec::new(),
-        stale_uploads_aborted: 0,
-        iam_policy: String::new(),
-    }
+    ProbeReport::actions_only(actions, String::new())
 }
 
 #[cfg(test)]

@@ -55,6 +55,22 @@ pub struct ProbeReport {
 }
 
 impl ProbeReport {
+    /// A report of the actions alone: nothing known about a bucket's settings.
+    pub fn actions_only(actions: Vec<ActionCheck>, iam_policy: String) -> Self {
+        Self {
+            actions,
+            bucket_region: None,
+            region_mismatch: None,
+            versioning: None,
+            mfa_delete: None,
+            default_encryption: None,
+            public_access_blocked: None,
+            warnings: Vec::new(),
+            stale_uploads_aborted: 0,
+            iam_policy,
+        }
+    }
+
     pub fn all_ok(&self) -> bool {
         self.actions.iter().all(|a| a.outcome == Outcome::Ok)
     }
@@ -402,18 +418,7 @@ impl S3Destination {
             }
         })
         .collect();
-        ProbeReport {
-            actions,
-            bucket_region: None,
-            region_mismatch: None,
-            versioning: None,
-            mfa_delete: None,
-            default_encryption: None,
-            public_access_blocked: None,
-            warnings: Vec::new(),
-            stale_uploads_aborted: 0,
-            iam_policy: iam_policy(bucket, prefix),
-        }
+        ProbeReport::actions_only(actions, iam_policy(bucket, prefix))
     }
 
     fn map_probe_err<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
