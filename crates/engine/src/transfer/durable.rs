@@ -229,7 +229,7 @@ impl Sink {
             Ok(()) => {}
             // The filesystem does not do O_DIRECT after all (or the block is not
             // aligned): the same bytes again, through the page cache.
-            Err(e) if self.direct && e.kind() == io::ErrorKind::InvalidInput => {
+            Err(e) if self.direct && refuses_direct(&e) => {
                 self.set_direct(false)?;
                 self.file.seek(SeekFrom::Start(self.offset))?;
                 self.file.write_all(data)?;
@@ -277,6 +277,15 @@ impl Sink {
     }
 }
 
+/// A write refused for being direct rather than for the disk: EINVAL (alignment, or
+/// no O_DIRECT support) or EOPNOTSUPP.
+fn refuses_direct(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
+    )
+}
+
 /// Opens `path` for writing, around the page cache when asked and possible.
 fn open(path: &Path, caching: Caching) -> io::Result<(File, bool)> {
     let mut options = File::options();
@@ -286,11 +295,10 @@ fn open(path: &Path, caching: Caching) -> io::Result<(File, bool)> {
         use std::os::unix::fs::OpenOptionsExt;
         let mut direct = options.clone();
         direct.custom_flags(rustix::fs::OFlags::DIRECT.bits() as i32);
-        match direct.open(path) {
-            Ok(file) => return Ok((file, true)),
-            // Refused by the filesystem: the page cache it is.
-            Err(e) if e.kind() == io::ErrorKind::InvalidInput => {}
-            Err(e) => return Err(e),
+        // Whatever the refusal (EINVAL from most filesystems, others from some network
+        // ones), the page cache it is; a real problem with the path shows again below.
+        if let Ok(file) = direct.open(path) {
+            return Ok((file, true));
         }
     }
     #[cfg(not(target_os = "linux"))]
