@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
 import { promisify } from "node:util";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -264,6 +265,62 @@ describe("DBackup desktop app", { timeout: 360_000 }, () => {
       "s3:DeleteObject=ok",
     ]);
     assert.ok(!JSON.stringify(stored).includes(secret), "the secret came back over the CLI");
+  });
+
+  step("tests a destination whose server takes requests and never answers: told so within its own wait", async () => {
+    // Like a Ceph cluster holding writes back while an OSD is full: connections are
+    // accepted, requests read, nothing ever answered.
+    const held = new Set();
+    const silent = net.createServer((socket) => {
+      held.add(socket);
+      socket.on("data", () => {});
+      socket.on("close", () => held.delete(socket));
+    });
+    await new Promise((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const name = "Silent S3";
+    try {
+      await (await waitForTestId(driver, "add-destination")).click();
+      await waitForTestId(driver, "add-destination-dialog");
+      await (await waitForTestId(driver, "kind-s3-compatible")).click();
+      await (await waitForTestId(driver, "destination-name")).sendKeys(name);
+      await (await waitForTestId(driver, "s3-endpoint")).sendKeys(`http://127.0.0.1:${silent.address().port}`);
+      await (await waitForTestId(driver, "s3-bucket")).sendKeys("held-bucket");
+      await (await waitForTestId(driver, "s3-access-key-id")).sendKeys("AKIASILENTSERVER0000");
+      await (await waitForTestId(driver, "s3-secret-access-key")).sendKeys("silent-secret-never-shown");
+      await (await waitForTestId(driver, "submit-destination")).click();
+      await waitForNoTestId(driver, "add-destination-dialog", 20_000);
+      let row = await waitForDestinationRow(driver, name);
+      const started = Date.now();
+      await row.findElement(byTestId("test-destination")).click();
+      const dialog = await waitForTestId(driver, "test-destination-dialog");
+      // Two waits of 10 s and a retry's backoff; a backup's own wait would be minutes.
+      await waitUntil(
+        driver,
+        async () => /did not answer within/.test(await domText(dialog)),
+        60_000,
+        "Test connection did not report the silent server",
+        500,
+      );
+      const took = Date.now() - started;
+      assert.ok(took >= 10_000, `reported after ${took} ms, before its wait ran out`);
+      const text = await domText(dialog);
+      assert.match(text, /did not answer within 10 s, twice/);
+      assert.match(text, /The server did not answer, so nothing else was checked/);
+      assert.match(text, /Not checked/);
+      assert.ok(!text.includes("silent-secret-never-shown"), "the secret was echoed");
+      await screenshot(driver, "destination-test-silent-server");
+      await driver.findElement(By.xpath('//*[@data-testid="test-destination-dialog"]//button[normalize-space()="Close"]')).click();
+      await waitForNoTestId(driver, "test-destination-dialog");
+
+      // Removed again, so the steps below see the destinations they expect.
+      row = await waitForDestinationRow(driver, name);
+      await row.findElement(byTestId("remove-destination")).click();
+      await (await waitForTestId(driver, "confirm-action")).click();
+      await waitForNoTestId(driver, "remove-destination-dialog", 20_000);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   const sections = [

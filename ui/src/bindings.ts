@@ -941,7 +941,12 @@ staleUploadsAborted: number;
 /**
  * The minimal IAM policy for this bucket and prefix, ready to copy.
  */
-iamPolicy: string }
+iamPolicy: string; 
+/**
+ * False when the server took the first request and never answered: nothing else
+ * was asked, so the bucket's settings above are unknown, not unreadable.
+ */
+answered: boolean }
 /**
  * A snapshot of a long operation's progress, for a progress bar or a status line.
  */

@@ -153,10 +153,12 @@ pub fn probe_report(r: &dbackup_storage::probe::ProbeReport) -> String {
             out.push_str(&format!("         {d}\n"));
         }
     }
-    let opt = |v: &Option<String>| {
-        v.clone()
-            .unwrap_or_else(|| "unknown (not permitted or not supported)".into())
+    let unknown = if r.answered {
+        "unknown (not permitted or not supported)"
+    } else {
+        "not checked (the server did not answer)"
     };
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| unknown.into());
     if let Some(region) = &r.bucket_region {
         out.push_str(&format!("bucket region: {region}\n"));
     }

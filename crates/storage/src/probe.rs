@@ -52,6 +52,9 @@ pub struct ProbeReport {
     pub stale_uploads_aborted: usize,
     /// The minimal IAM policy for this bucket and prefix, ready to copy.
     pub iam_policy: String,
+    /// False when the server took the first request and never answered: nothing else
+    /// was asked, so the bucket's settings above are unknown, not unreadable.
+    pub answered: bool,
 }
 
 impl ProbeReport {
@@ -68,6 +71,7 @@ impl ProbeReport {
             warnings: Vec::new(),
             stale_uploads_aborted: 0,
             iam_policy,
+            answered: true,
         }
     }
 
@@ -138,9 +142,8 @@ impl S3Destination {
         let (bucket_region, redirected) = match client.head_bucket().bucket(&bucket).send().await {
             Ok(out) => (out.bucket_region().map(str::to_owned), false),
             // Every other request would wait as long: say so once, now.
-            Err(e @ aws_sdk_s3::error::SdkError::TimeoutError(_)) => {
-                let silent = self.map_probe_err("ListBucket", "asking for the bucket", e);
-                return self.unanswered(silent, &bucket, &prefix);
+            Err(aws_sdk_s3::error::SdkError::TimeoutError(_)) => {
+                return self.unanswered(&bucket, &prefix);
             }
             Err(e) => (
                 crate::s3::bucket_region_header(&e),
@@ -332,6 +335,7 @@ impl S3Destination {
             warnings,
             stale_uploads_aborted,
             iam_policy: iam_policy(&bucket, &prefix),
+            answered: true,
         }
     }
 
@@ -396,8 +400,16 @@ impl S3Destination {
 
     /// The report when the server took the first request (HeadBucket, allowed by
     /// s3:ListBucket) and never answered: the other actions are not tried.
-    fn unanswered(&self, silent: crate::StorageError, bucket: &str, prefix: &str) -> ProbeReport {
-        let wait = self.settings().answer_wait.as_secs_f32();
+    fn unanswered(&self, bucket: &str, prefix: &str) -> ProbeReport {
+        let settings = self.settings();
+        let server = settings
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| format!("Amazon S3 ({})", settings.region));
+        let detail = format!(
+            "the server at {server} took the connection but did not answer within {} s, twice: check that the endpoint is an S3 server and that it is not overloaded, or out of space and holding writes back (a Ceph cluster with a full OSD does)",
+            settings.answer_wait.as_secs_f32()
+        );
         let actions = [
             "s3:PutObject",
             "s3:GetObject",
@@ -414,11 +426,14 @@ impl S3Destination {
                 } else {
                     Outcome::Skipped
                 },
-                detail: failed.then(|| format!("{silent} (waited {wait} s, twice)")),
+                detail: failed.then(|| detail.clone()),
             }
         })
         .collect();
-        ProbeReport::actions_only(actions, iam_policy(bucket, prefix))
+        ProbeReport {
+            answered: false,
+            ..ProbeReport::actions_only(actions, iam_policy(bucket, prefix))
+        }
     }
 
     fn map_probe_err<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(

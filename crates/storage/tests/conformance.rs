@@ -363,6 +363,7 @@ async fn s3_connection_test_reports_each_action_and_the_bucket() {
     let now = jiff::Timestamp::now();
     let report = dest.probe(now).await;
     assert!(report.all_ok(), "{report:#?}");
+    assert!(report.answered);
     let actions: Vec<_> = report.actions.iter().map(|a| a.action).collect();
     assert_eq!(
         actions,

@@ -148,6 +148,7 @@ export function installBackend(initial: DestinationView[] = []): FakeBackend {
       warnings: [],
       staleUploadsAborted: 0,
       iamPolicy: '{"Version": "2012-10-17"}',
+      answered: true,
     },
     allPaused: false,
     failNext: {},

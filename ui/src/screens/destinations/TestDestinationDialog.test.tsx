@@ -33,4 +33,32 @@ describe("Test connection", () => {
     // Something failed: the policy is shown open, ready to copy.
     expect(within(report).getByTestId("iam-policy")).toBeVisible();
   });
+
+  it("says when the server never answered, and that the bucket's settings were not checked", async () => {
+    const backend = installBackend([destination({ id: "s3", name: "Held", kind: "s3", location: "s3://b/p/" })]);
+    backend.probe = {
+      ...backend.probe,
+      actions: backend.probe.actions.map((a) =>
+        a.action === "s3:ListBucket"
+          ? { ...a, outcome: "failed", detail: "the server at http://10.0.0.5:7480 took the connection but did not answer within 10 s, twice: check it" }
+          : { ...a, outcome: "skipped" },
+      ),
+      bucketRegion: null,
+      versioning: null,
+      mfaDelete: null,
+      defaultEncryption: null,
+      publicAccessBlocked: null,
+      answered: false,
+    };
+    const user = userEvent.setup();
+    render(<Screen />);
+    await user.click(await screen.findByTestId("test-destination"));
+    const report = await screen.findByTestId("probe-report");
+    expect(report).toHaveTextContent("The server did not answer, so nothing else was checked.");
+    expect(report).toHaveTextContent("The server at http://10.0.0.5:7480 took the connection");
+    expect(report).not.toHaveTextContent("Not readable with these keys");
+    expect(within(report).getByTestId("probe-mfa-delete")).toHaveTextContent("Not checked");
+    // Permissions are not the problem: the policy stays folded away.
+    expect(within(report).getByTestId("iam-policy")).not.toBeVisible();
+  });
 });

@@ -12,8 +12,19 @@ const OUTCOME: Record<ProbeOutcome, { label: string; icon: typeof CircleCheck }>
   skipped: { label: "Not tried", icon: CircleMinus },
 };
 
-function yesNo(value: boolean | null, yes: string, no: string) {
-  return value === null ? "Not readable with these keys" : value ? yes : no;
+/** What an unknown bucket setting says: unreadable, or never asked for. */
+function unknown(report: ProbeReport) {
+  return report.answered ? "Not readable with these keys" : "Not checked";
+}
+
+function yesNo(report: ProbeReport, value: boolean | null, yes: string, no: string) {
+  return value === null ? unknown(report) : value ? yes : no;
+}
+
+function headline(report: ProbeReport, allOk: boolean) {
+  if (allOk) return "Everything DBackup needs works.";
+  if (!report.answered) return "The server did not answer, so nothing else was checked.";
+  return "Some actions DBackup needs do not work; see below for what to do.";
 }
 
 /** "Test connection": each action of the minimal policy, the bucket's settings, and advice. */
@@ -84,9 +95,7 @@ export function TestDestinationDialog({
           >
             {allOk ? <CircleCheck size={16} aria-hidden /> : <CircleAlert size={16} aria-hidden />}
             <p className="check-result__title">
-              {allOk
-                ? "Everything DBackup needs works."
-                : "Some actions DBackup needs do not work; see below for what to do."}
+              {headline(report, allOk)}
             </p>
           </div>
           <table className="table probe__actions">
@@ -110,25 +119,25 @@ export function TestDestinationDialog({
             <dl className="props">
               <div className="props__row">
                 <dt>Bucket region</dt>
-                <dd>{report.bucketRegion ?? "Not reported"}</dd>
+                <dd>{report.bucketRegion ?? (report.answered ? "Not reported" : "Not checked")}</dd>
               </div>
               <div className="props__row">
                 <dt>Versioning</dt>
-                <dd>{report.versioning ?? "Not readable with these keys"}</dd>
+                <dd>{report.versioning ?? unknown(report)}</dd>
               </div>
               <div className="props__row">
                 <dt>MFA Delete</dt>
                 <dd data-testid="probe-mfa-delete" title="For critical buckets: deleting a version or turning versioning off then needs an MFA code. Only the root account can turn it on.">
-                  {report.mfaDelete ?? "Not readable with these keys"}
+                  {report.mfaDelete ?? unknown(report)}
                 </dd>
               </div>
               <div className="props__row">
                 <dt>Default encryption</dt>
-                <dd>{report.defaultEncryption ?? "Not readable with these keys"}</dd>
+                <dd>{report.defaultEncryption ?? unknown(report)}</dd>
               </div>
               <div className="props__row">
                 <dt>Public access</dt>
-                <dd>{yesNo(report.publicAccessBlocked, "Blocked", "Not fully blocked")}</dd>
+                <dd>{yesNo(report, report.publicAccessBlocked, "Blocked", "Not fully blocked")}</dd>
               </div>
               {report.staleUploadsAborted > 0 && (
                 <div className="props__row">
@@ -156,7 +165,8 @@ export function TestDestinationDialog({
             </ul>
           )}
           {s3 && (
-            <details className="probe__policy" open={!allOk}>
+            // Open when permissions may be the problem; a silent server is not one.
+            <details className="probe__policy" open={!allOk && report.answered}>
               <summary>Minimal IAM policy for this bucket and prefix</summary>
               <pre data-testid="iam-policy">{report.iamPolicy}</pre>
               <button type="button" className="button button--small" onClick={() => void copyPolicy()}>
