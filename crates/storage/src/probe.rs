@@ -168,7 +168,9 @@ impl S3Destination {
             // works once the region is right, rather than failing on every action.
             let mut right = settings.clone();
             right.region = actual.clone();
-            let mut report = Box::pin(S3Destination::new(right).run_probe(now)).await;
+            let wait = settings.answer_wait;
+            let there = S3Destination::new(right).impatient(wait, PROBE_ATTEMPTS);
+            let mut report = Box::pin(there.run_probe(now)).await;
             report.region_mismatch = Some(mismatch.clone());
             report.bucket_region = Some(actual.clone());
             report

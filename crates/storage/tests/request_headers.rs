@@ -93,7 +93,9 @@ async fn fake_s3() -> (String, Arc<Mutex<Vec<Seen>>>) {
                     let is_head = method == "HEAD";
                     // The bucket "silent" takes requests and never answers, like a Ceph
                     // cluster holding writes back while an OSD is full.
-                    let silent = target.starts_with("/silent");
+                    // "movedsilent" redirects like "moved", then never answers in eu-west-1.
+                    let silent = target.starts_with("/silent")
+                        || (target.starts_with("/movedsilent") && !signed_elsewhere);
                     log.lock().unwrap().push(Seen {
                         method,
                         target,
@@ -416,4 +418,50 @@ async fn a_connection_test_of_a_silent_server_gives_up_after_its_own_wait() {
         seen.iter().map(|s| s.method.as_str()).collect::<Vec<_>>(),
         ["HEAD", "HEAD"]
     );
+}
+
+/// A connection test that follows a bucket's redirect to its region keeps its own short
+/// wait and single retry there too.
+#[tokio::test]
+async fn a_connection_test_keeps_its_wait_after_following_a_redirect() {
+    use dbackup_storage::probe::Outcome;
+    let (endpoint, seen) = fake_s3().await;
+    let mut settings = settings(endpoint, None);
+    settings.bucket = "movedsilent".into();
+    settings.answer_wait = dbackup_storage::DEFAULT_ANSWER_WAIT;
+    let dest = S3Destination::new(settings);
+
+    let report = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        dest.probe_within(
+            jiff::Timestamp::now(),
+            std::time::Duration::from_millis(400),
+        ),
+    )
+    .await
+    .expect("the connection test gives up by itself");
+
+    assert!(!report.answered);
+    assert_eq!(
+        report
+            .region_mismatch
+            .as_deref()
+            .map(|m| m.contains("eu-west-1")),
+        Some(true)
+    );
+    let list = report
+        .actions
+        .iter()
+        .find(|a| a.action == "s3:ListBucket")
+        .unwrap();
+    assert_eq!(list.outcome, Outcome::Failed);
+    let seen = seen.lock().unwrap();
+    let in_region = seen
+        .iter()
+        .filter(|s| {
+            s.header("authorization")
+                .is_some_and(|a| a.contains("/eu-west-1/"))
+        })
+        .count();
+    assert_eq!(in_region, 2, "{seen:#?}");
 }
