@@ -7,6 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use dbackup_storage::probe::{Outcome, ProbeReport};
 use dbackup_storage::{Destination, ObjectKey, S3Destination, S3Settings, ServerSideEncryption};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -379,25 +380,33 @@ async fn a_server_that_never_answers_fails_the_upload_in_bounded_time() {
     assert!(seen.iter().filter(|s| s.method == "POST").count() > 1);
 }
 
+/// Runs a connection test with a 0.4 s wait against `bucket` on a local endpoint, while
+/// a backup's requests there would wait the default 5 minutes; bounded by a minute.
+async fn probe_quickly(bucket: &str) -> (ProbeReport, Vec<Seen>) {
+    let (endpoint, seen) = fake_s3().await;
+    let mut settings = settings(endpoint, None);
+    settings.bucket = bucket.into();
+    assert_eq!(settings.answer_wait, dbackup_storage::DEFAULT_ANSWER_WAIT);
+    let dest = S3Destination::new(settings);
+    let report = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        dest.probe_within(
+            jiff::Timestamp::now(),
+            std::time::Duration::from_millis(400),
+        ),
+    )
+    .await
+    .expect("the connection test gives up by itself");
+    let seen = seen.lock().unwrap().clone();
+    (report, seen)
+}
+
 /// "Test connection" against a server that takes requests and never answers says so
 /// after its own short wait, not after the minutes (and six tries) a backup's requests
 /// may wait, and sends nothing more once the first request went unanswered.
 #[tokio::test]
 async fn a_connection_test_of_a_silent_server_gives_up_after_its_own_wait() {
-    use dbackup_storage::probe::Outcome;
-    let (endpoint, seen) = fake_s3().await;
-    let mut settings = settings(endpoint, None);
-    settings.bucket = "silent".into();
-    settings.answer_wait = dbackup_storage::DEFAULT_ANSWER_WAIT;
-    let dest = S3Destination::new(settings);
-    let wait = std::time::Duration::from_millis(400);
-
-    let report = tokio::time::timeout(
-        std::time::Duration::from_secs(60),
-        dest.probe_within(jiff::Timestamp::now(), wait),
-    )
-    .await
-    .expect("the connection test gives up by itself");
+    let (report, seen) = probe_quickly("silent").await;
 
     assert!(!report.all_ok());
     assert!(!report.answered);
@@ -413,7 +422,6 @@ async fn a_connection_test_of_a_silent_server_gives_up_after_its_own_wait() {
             assert_eq!(check.outcome, Outcome::Skipped, "{check:?}");
         }
     }
-    let seen = seen.lock().unwrap();
     assert_eq!(
         seen.iter().map(|s| s.method.as_str()).collect::<Vec<_>>(),
         ["HEAD", "HEAD"]
@@ -424,22 +432,7 @@ async fn a_connection_test_of_a_silent_server_gives_up_after_its_own_wait() {
 /// wait and single retry there too.
 #[tokio::test]
 async fn a_connection_test_keeps_its_wait_after_following_a_redirect() {
-    use dbackup_storage::probe::Outcome;
-    let (endpoint, seen) = fake_s3().await;
-    let mut settings = settings(endpoint, None);
-    settings.bucket = "movedsilent".into();
-    settings.answer_wait = dbackup_storage::DEFAULT_ANSWER_WAIT;
-    let dest = S3Destination::new(settings);
-
-    let report = tokio::time::timeout(
-        std::time::Duration::from_secs(60),
-        dest.probe_within(
-            jiff::Timestamp::now(),
-            std::time::Duration::from_millis(400),
-        ),
-    )
-    .await
-    .expect("the connection test gives up by itself");
+    let (report, seen) = probe_quickly("movedsilent").await;
 
     assert!(!report.answered);
     assert_eq!(
@@ -455,7 +448,6 @@ async fn a_connection_test_keeps_its_wait_after_following_a_redirect() {
         .find(|a| a.action == "s3:ListBucket")
         .unwrap();
     assert_eq!(list.outcome, Outcome::Failed);
-    let seen = seen.lock().unwrap();
     let in_region = seen
         .iter()
         .filter(|s| {
