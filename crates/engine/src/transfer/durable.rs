@@ -230,7 +230,7 @@ impl Sink {
             // The filesystem does not do O_DIRECT after all (or the block is not
             // aligned): the same bytes again, through the page cache.
             Err(e) if self.direct && refuses_direct(&e) => {
-                self.set_direct(false)?;
+                self.leave_direct()?;
                 self.file.seek(SeekFrom::Start(self.offset))?;
                 self.file.write_all(data)?;
             }
@@ -252,7 +252,7 @@ impl Sink {
         self.write(&data[..whole])?;
         if whole < data.len() {
             if self.direct {
-                self.set_direct(false)?;
+                self.leave_direct()?;
             }
             self.write(&data[whole..])?;
         }
@@ -260,19 +260,14 @@ impl Sink {
         Ok(self.file)
     }
 
-    #[cfg(target_os = "linux")]
-    fn set_direct(&mut self, on: bool) -> io::Result<()> {
-        use rustix::fs::OFlags;
-        let mut flags = rustix::fs::fcntl_getfl(&self.file)?;
-        flags.set(OFlags::DIRECT, on);
-        rustix::fs::fcntl_setfl(&self.file, flags)?;
-        self.direct = on;
-        Ok(())
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn set_direct(&mut self, on: bool) -> io::Result<()> {
-        self.direct = on;
+    /// From here on, through the page cache.
+    fn leave_direct(&mut self) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        {
+            let flags = rustix::fs::fcntl_getfl(&self.file)?;
+            rustix::fs::fcntl_setfl(&self.file, flags - rustix::fs::OFlags::DIRECT)?;
+        }
+        self.direct = false;
         Ok(())
     }
 }
