@@ -1,6 +1,6 @@
 use std::io;
 
-use crate::keys::KeyId;
+use crate::keys::{Argon2Param, KeyId};
 
 /// A failure key lookups report, e.g. an OS keyring that could not be read.
 pub type KeyLookupError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -31,15 +31,29 @@ pub enum ArchiveError {
     HeaderDamaged { detail: String },
 
     #[error(
-        "Argon2id parameters out of range (memory {memory_kib} KiB, {iterations} \
-         iterations, {parallelism} lanes; allowed: memory from 8 KiB per lane up to \
-         4 GiB, 1 to 100 iterations, 1 to 64 lanes): an archive asking for these was \
-         not made by DBackup; choose parameters within range when writing"
+        "invalid Argon2id parameters (memory {memory_kib} KiB, {iterations} iterations, \
+         {parallelism} lanes): Argon2id needs at least 1 iteration, 1 lane and 8 KiB of \
+         memory per lane, so an archive asking for these was not written by DBackup or its \
+         header is damaged; use another copy of this backup (when writing, choose valid \
+         parameters)"
     )]
     Argon2ParamsOutOfRange {
         memory_kib: u32,
         iterations: u32,
         parallelism: u32,
+    },
+
+    #[error(
+        "the archive's Argon2id {parameter} is {value}, above the cap of {cap} that DBackup \
+         allows: DBackup never writes more, so the archive was not written by DBackup or its \
+         header is damaged, and its key was not derived so that it cannot exhaust this \
+         computer's memory or time; use another copy of this backup (when writing, choose \
+         at most {cap})"
+    )]
+    Argon2ParamAboveCap {
+        parameter: Argon2Param,
+        value: u32,
+        cap: u32,
     },
 
     #[error("no key with id {key_id}: import the key or recovery kit that made this backup")]

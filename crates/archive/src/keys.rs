@@ -88,6 +88,35 @@ impl fmt::Debug for Passphrase {
     }
 }
 
+/// Reads the key of a recovery kit or key file, as docs/FORMAT.md ("Recovery kits and
+/// key files") says: the 64 hexadecimal digits of the `Key:` line when there is one,
+/// else the first run of exactly 64 in the text; and when a `Key ID:` line names
+/// another key, none (an edited or damaged kit must not silently give a wrong key).
+pub fn parse_key_file(text: &str) -> Option<Key> {
+    let line = |label: &str| {
+        text.lines()
+            .find_map(|l| l.trim_start().strip_prefix(label))
+    };
+    let key = first_key_run(line("Key:").unwrap_or(text))?;
+    if let Some(id) = line("Key ID:") {
+        if id.trim() != key.id().to_string() {
+            return None;
+        }
+    }
+    Some(key)
+}
+
+fn first_key_run(text: &str) -> Option<Key> {
+    let run = text
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .find(|run| run.len() == 64)?;
+    let mut bytes = [0u8; 32];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(run.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(Key::from_bytes(bytes))
+}
+
 /// The first 4 bytes of SHA-256 of a key: names a key without revealing it.
 /// Shown as 8 lowercase hex characters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,28 +180,67 @@ pub struct Argon2Params {
     pub parallelism: u32,
 }
 
-impl Argon2Params {
-    /// The most memory a header may ask for: 4 GiB.
-    pub const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
-    pub const MAX_ITERATIONS: u32 = 100;
-    pub const MAX_PARALLELISM: u32 = 64;
+/// An Argon2id parameter, as named when a header asks for more than the cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Argon2Param {
+    /// `m`, in KiB.
+    Memory,
+    /// `t`, the passes over memory.
+    Iterations,
+    /// `p`, the lanes.
+    Lanes,
+}
 
-    /// Refuses parameters a hostile header could use to exhaust memory or time.
+impl fmt::Display for Argon2Param {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Argon2Param::Memory => "memory (in KiB)",
+            Argon2Param::Iterations => "number of iterations",
+            Argon2Param::Lanes => "number of lanes",
+        })
+    }
+}
+
+impl Argon2Params {
+    /// The caps (FORMAT.md, Key source) sit well above what DBackup writes
+    /// ([`Argon2Params::default`]: 64 MiB, 3 passes, 4 lanes) so that stronger
+    /// settings stay readable, and low enough that a hostile header can demand at
+    /// most 1 GiB of memory and ten passes over it.
+    pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+    pub const MAX_ITERATIONS: u32 = 10;
+    pub const MAX_PARALLELISM: u32 = 16;
+
+    /// Refuses parameters above the caps, then those Argon2id itself cannot use
+    /// (RFC 9106: at least 1 pass, 1 lane and 8 KiB per lane). Runs before
+    /// Argon2id allocates anything, when reading and when writing, so DBackup
+    /// never writes an archive it would refuse to read.
     pub fn validate(&self) -> Result<(), ArchiveError> {
-        let lanes_ok = (1..=Self::MAX_PARALLELISM).contains(&self.parallelism);
-        let memory_ok = lanes_ok
-            && self.memory_kib >= 8 * self.parallelism
-            && self.memory_kib <= Self::MAX_MEMORY_KIB;
-        let iterations_ok = (1..=Self::MAX_ITERATIONS).contains(&self.iterations);
-        if lanes_ok && memory_ok && iterations_ok {
-            Ok(())
-        } else {
-            Err(ArchiveError::Argon2ParamsOutOfRange {
+        for (parameter, value, cap) in [
+            (Argon2Param::Memory, self.memory_kib, Self::MAX_MEMORY_KIB),
+            (
+                Argon2Param::Iterations,
+                self.iterations,
+                Self::MAX_ITERATIONS,
+            ),
+            (Argon2Param::Lanes, self.parallelism, Self::MAX_PARALLELISM),
+        ] {
+            if value > cap {
+                return Err(ArchiveError::Argon2ParamAboveCap {
+                    parameter,
+                    value,
+                    cap,
+                });
+            }
+        }
+        // parallelism <= MAX_PARALLELISM here, so 8 * parallelism cannot overflow.
+        if self.iterations == 0 || self.parallelism == 0 || self.memory_kib < 8 * self.parallelism {
+            return Err(ArchiveError::Argon2ParamsOutOfRange {
                 memory_kib: self.memory_kib,
                 iterations: self.iterations,
                 parallelism: self.parallelism,
-            })
+            });
         }
+        Ok(())
     }
 }
 
@@ -333,25 +401,66 @@ mod tests {
     fn argon2_bounds() {
         let ok = Argon2Params::default();
         assert!(ok.validate().is_ok());
+        let at_the_caps = Argon2Params {
+            memory_kib: Argon2Params::MAX_MEMORY_KIB,
+            iterations: Argon2Params::MAX_ITERATIONS,
+            parallelism: Argon2Params::MAX_PARALLELISM,
+        };
+        assert!(at_the_caps.validate().is_ok());
+        for (bad, parameter, value, cap) in [
+            (
+                Argon2Params {
+                    memory_kib: 1024 * 1024 + 1,
+                    ..ok
+                },
+                Argon2Param::Memory,
+                1024 * 1024 + 1,
+                1024 * 1024,
+            ),
+            (
+                Argon2Params {
+                    memory_kib: u32::MAX,
+                    ..ok
+                },
+                Argon2Param::Memory,
+                u32::MAX,
+                1024 * 1024,
+            ),
+            (
+                Argon2Params {
+                    iterations: 11,
+                    ..ok
+                },
+                Argon2Param::Iterations,
+                11,
+                10,
+            ),
+            (
+                Argon2Params {
+                    parallelism: 17,
+                    ..ok
+                },
+                Argon2Param::Lanes,
+                17,
+                16,
+            ),
+        ] {
+            match bad.validate() {
+                Err(ArchiveError::Argon2ParamAboveCap {
+                    parameter: p,
+                    value: v,
+                    cap: c,
+                }) => assert_eq!((p, v, c), (parameter, value, cap), "{bad:?}"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
         for bad in [
-            Argon2Params {
-                memory_kib: Argon2Params::MAX_MEMORY_KIB + 1,
-                ..ok
-            },
-            Argon2Params {
-                iterations: 101,
-                ..ok
-            },
             Argon2Params {
                 iterations: 0,
                 ..ok
             },
             Argon2Params {
                 parallelism: 0,
-                ..ok
-            },
-            Argon2Params {
-                parallelism: 65,
                 ..ok
             },
             Argon2Params {
@@ -368,11 +477,28 @@ mod tests {
                 "{bad:?}"
             );
         }
-        let max = Argon2Params {
-            memory_kib: Argon2Params::MAX_MEMORY_KIB,
-            iterations: 100,
-            parallelism: 64,
-        };
-        assert!(max.validate().is_ok());
+    }
+
+    /// The writer's defaults must stay readable: the caps cover them with room.
+    #[test]
+    fn the_caps_cover_what_dbackup_writes() {
+        let written = Argon2Params::default();
+        assert!(written.memory_kib * 16 <= Argon2Params::MAX_MEMORY_KIB);
+        assert!(written.iterations * 3 <= Argon2Params::MAX_ITERATIONS);
+        assert!(written.parallelism * 4 <= Argon2Params::MAX_PARALLELISM);
+    }
+
+    #[test]
+    fn the_cap_error_names_the_parameter_its_value_and_the_cap() {
+        let err = Argon2Params {
+            memory_kib: u32::MAX,
+            ..Argon2Params::default()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("memory (in KiB) is 4294967295"), "{err}");
+        assert!(err.contains("cap of 1048576"), "{err}");
+        assert!(err.contains("not written by DBackup"), "{err}");
     }
 }

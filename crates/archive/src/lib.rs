@@ -24,8 +24,8 @@ pub use header::{
     FIRST_FORMAT_VERSION, FORMAT_VERSION, MAGIC, MAX_CHUNK_SIZE, MAX_METADATA_LEN, MIN_CHUNK_SIZE,
 };
 pub use keys::{
-    key_id, Argon2Params, Key, KeyId, KeyLookup, KeySet, ParseKeyIdError, Passphrase,
-    DATA_KEY_INFO, KEY_CHECK_INFO,
+    key_id, parse_key_file, Argon2Param, Argon2Params, Key, KeyId, KeyLookup, KeySet,
+    ParseKeyIdError, Passphrase, DATA_KEY_INFO, KEY_CHECK_INFO,
 };
 pub use metadata::ArchiveMetadata;
 pub use reader::ArchiveReader;

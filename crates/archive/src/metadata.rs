@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 pub struct ArchiveMetadata {
     /// When the backup started; written in UTC.
     pub created_at: jiff::Timestamp,
-    /// What was backed up: `database`, `folder`, ...
+    /// What was backed up: `postgres`, `mysql`, `sqlite`, `folder`, ... (FORMAT.md,
+    /// Metadata); any string is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_kind: Option<String>,
-    /// The database engine: `postgresql`, `mysql`, `sqlite`, ...
+    /// The database engine: `PostgreSQL`, `MySQL`, `MariaDB`, `SQLite`, ...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub db_engine: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -108,6 +108,34 @@ fn metadata_without_created_at_or_not_json_is_a_damaged_header() {
     }
 }
 
+/// FORMAT.md, Metadata: a listed member of another type than string or null, or
+/// listed twice, makes the header damaged; an unlisted one may be anything.
+#[test]
+fn metadata_members_are_typed_and_unique() {
+    for json in [
+        &br#"{"created_at":"2025-01-02T03:04:05Z","source_kind":5}"#[..],
+        br#"{"created_at":"2025-01-02T03:04:05Z","database":["a"]}"#,
+        br#"{"created_at":"2025-01-02T03:04:05Z","job_name":"a","job_name":"b"}"#,
+        br#"{"created_at":"2025-01-02T03:04:05Z","created_at":"2025-01-02T03:04:05Z"}"#,
+        br#"{"created_at":1735787045}"#,
+    ] {
+        let err = parse(&with_metadata(json)).unwrap_err();
+        assert!(
+            matches!(err, ArchiveError::HeaderDamaged { .. }),
+            "{}: {err:?}",
+            String::from_utf8_lossy(json)
+        );
+    }
+    let header = parse(&with_metadata(
+        br#"{"created_at":"2025-01-02T03:04:05.5+01:00","unknown":5,"unknown":[1]}"#,
+    ))
+    .unwrap();
+    assert_eq!(
+        header.metadata.created_at,
+        "2025-01-02T02:04:05.5Z".parse().unwrap()
+    );
+}
+
 #[test]
 fn metadata_length_is_bounded_before_reading() {
     let archive = write(Compression::None, Enc::None, SMALL_CHUNK, b"");

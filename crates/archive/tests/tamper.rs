@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use dbackup_archive::{
-    ArchiveError, ArchiveReader, ArchiveWriter, Argon2Params, Compression, CopyError,
+    ArchiveError, ArchiveReader, ArchiveWriter, Argon2Param, Argon2Params, Compression, CopyError,
     EncryptionSetting, KeyId, KeyLookup, KeyLookupError, KeySet, Passphrase, WriterSettings, MAGIC,
 };
 use proptest::prelude::*;
@@ -340,24 +340,87 @@ fn forge_header(archive: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
 #[test]
 fn hostile_argon2_parameters_are_refused_before_running_argon2() {
     let archive = write(Compression::None, Enc::Passphrase, SMALL_CHUNK, &data(10));
-    // Memory is the u32 at offset 13 in passphrase mode; iterations at 17.
-    let greedy = forge_header(&archive, |h| {
-        h[13..17].copy_from_slice(&u32::MAX.to_be_bytes())
-    });
-    let slow = forge_header(&archive, |h| {
-        h[17..21].copy_from_slice(&101u32.to_be_bytes())
-    });
-    for forged in [greedy, slow] {
+    // Passphrase mode: memory is the u32 at offset 13, iterations at 17, lanes at 21.
+    let set = |at: usize, value: u32| {
+        forge_header(&archive, |h| {
+            h[at..at + 4].copy_from_slice(&value.to_be_bytes())
+        })
+    };
+    for (forged, parameter, value, cap) in [
+        (
+            set(13, u32::MAX),
+            Argon2Param::Memory,
+            u32::MAX,
+            1024 * 1024,
+        ),
+        (
+            set(13, 1024 * 1024 + 1),
+            Argon2Param::Memory,
+            1024 * 1024 + 1,
+            1024 * 1024,
+        ),
+        (set(17, 101), Argon2Param::Iterations, 101, 10),
+        (set(17, 11), Argon2Param::Iterations, 11, 10),
+        (set(21, 17), Argon2Param::Lanes, 17, 16),
+    ] {
         let mut cursor = &forged[..];
-        let err = dbackup_archive::read_header(&mut cursor).unwrap_err();
-        assert!(
-            matches!(err, ArchiveError::Argon2ParamsOutOfRange { .. }),
-            "{err:?}"
-        );
+        match dbackup_archive::read_header(&mut cursor) {
+            Err(ArchiveError::Argon2ParamAboveCap {
+                parameter: p,
+                value: v,
+                cap: c,
+            }) => assert_eq!((p, v, c), (parameter, value, cap)),
+            other => panic!("{parameter:?} {value}: {other:?}"),
+        }
+    }
+    // Through the reader too, with values that would cost little if the cap were
+    // missing, so a regression fails here instead of allocating gigabytes.
+    for forged in [set(17, 11), set(21, 17)] {
+        assert!(matches!(
+            read(&forged),
+            Err(ArchiveError::Argon2ParamAboveCap { .. })
+        ));
+    }
+    // Within the caps but unusable by Argon2id: refused as invalid.
+    for forged in [set(17, 0), set(21, 0), set(21, 9)] {
         assert!(matches!(
             read(&forged),
             Err(ArchiveError::Argon2ParamsOutOfRange { .. })
         ));
+    }
+}
+
+#[test]
+fn the_writer_refuses_argon2_parameters_above_the_caps() {
+    for params in [
+        Argon2Params {
+            memory_kib: Argon2Params::MAX_MEMORY_KIB + 1,
+            ..LIGHT_ARGON
+        },
+        Argon2Params {
+            iterations: Argon2Params::MAX_ITERATIONS + 1,
+            ..LIGHT_ARGON
+        },
+        Argon2Params {
+            memory_kib: 1024,
+            parallelism: Argon2Params::MAX_PARALLELISM + 1,
+            ..LIGHT_ARGON
+        },
+    ] {
+        let settings = WriterSettings {
+            encryption: EncryptionSetting::Passphrase {
+                passphrase: Passphrase::from(PASSPHRASE),
+                params,
+            },
+            ..settings(Compression::None, Enc::None, SMALL_CHUNK)
+        };
+        assert!(
+            matches!(
+                ArchiveWriter::new(Vec::new(), settings, &randomness()),
+                Err(ArchiveError::Argon2ParamAboveCap { .. })
+            ),
+            "{params:?}"
+        );
     }
 }
 

@@ -2,17 +2,21 @@
 //! The test vectors in docs/FORMAT.md, checked three ways: this crate's writer
 //! must produce them byte for byte, this crate's reader must read them, and a
 //! small decoder written here from FORMAT.md alone (on the bare primitives) must
-//! read them too and agree on every intermediate value the document lists.
+//! read them too and agree on every intermediate value the document lists. The
+//! rejection vectors are built from the document's own edit instructions and the
+//! reader must report exactly the error the document names.
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, KeyInit};
 use common::*;
-use dbackup_archive::Compression;
+use dbackup_archive::{
+    read_header, ArchiveError, Argon2Param, Compression, Key, KeySet, Passphrase,
+};
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
 
@@ -370,4 +374,365 @@ fn print_vectors() {
         writeln!(out, "```\n").unwrap();
     }
     println!("{out}");
+}
+
+/// The recovery kit of FORMAT.md, read by the document's rule, holds the vectors'
+/// key, and that key opens the archives the document says it opens. (The kit is
+/// written and parsed by crates/engine; this checks the document's side.)
+#[test]
+fn the_recovery_kit_vector_opens_its_archives() {
+    let kit = doc_block("recovery-kit/file");
+    let values = doc_values("recovery-kit/values");
+    assert_eq!(
+        hex::encode(Sha256::digest(kit.as_bytes())),
+        values["kit SHA-256"]
+    );
+    let key = dbackup_archive::parse_key_file(kit).expect("the kit holds a key");
+    assert_eq!(hex::encode(key.expose()), values["key"]);
+    assert_eq!(key.id().to_string(), values["key id"]);
+    assert!(
+        kit.contains(&format!("\nKey ID:   {}\n", key.id())),
+        "{kit}"
+    );
+
+    let layout = doc_block("recovery-kit/layout")
+        .replace("NAME", "vectors")
+        .replace("KEYID", &values["key id"])
+        .replace("CREATED", "2025-01-02T03:04:05Z")
+        .replace("KEYHEX", &values["key"]);
+    assert_eq!(layout, kit, "the kit vector follows the documented layout");
+
+    let opens: Vec<&str> = values["opens"].split(", ").collect();
+    assert_eq!(opens, ["key-profile-empty", "key-profile"]);
+    for name in opens {
+        let archive = doc_hex(&format!("{name}/archive"));
+        let header = read_header(&mut &archive[..]).unwrap();
+        assert_eq!(header.key_id(), Some(key.id()), "{name}");
+        let plaintext = read_with(&archive, &KeySet::new().with_key(key.clone())).unwrap();
+        assert_eq!(
+            hex::encode(Sha256::digest(&plaintext)),
+            doc_values(&format!("{name}/values"))["plaintext SHA-256"],
+            "{name}"
+        );
+    }
+}
+
+/// FORMAT.md, Recovery kits and key files: the first run of exactly 64 ASCII hex
+/// digits, runs being cut at every other character.
+/// The key-file examples agree with the parser DBackup runs (crates/engine reads kits
+/// through it).
+#[test]
+fn the_key_file_examples_follow_the_documented_rule() {
+    let mut refused = 0;
+    for line in doc_block("key-files").lines() {
+        let (text, expected) = line.rsplit_once(" => ").unwrap();
+        let text: String = serde_json::from_str(text).unwrap();
+        let found = dbackup_archive::parse_key_file(&text).map(|key| hex::encode(key.expose()));
+        if expected == "no key" {
+            refused += 1;
+            assert_eq!(found, None, "{line}");
+        } else {
+            assert_eq!(found.as_deref(), Some(expected), "{line}");
+        }
+    }
+    assert!(refused >= 3, "the examples show what is refused");
+}
+
+/// One row of the rejection-vector table of FORMAT.md.
+struct Rejection {
+    row: String,
+    from: String,
+    edits: String,
+    expected: String,
+}
+
+fn rejections() -> Vec<Rejection> {
+    let marker = "<!-- rejections -->";
+    let start = FORMAT_MD
+        .find(marker)
+        .expect("FORMAT.md lists rejection vectors")
+        + marker.len();
+    FORMAT_MD[start..]
+        .lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .skip(2)
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            assert_eq!(cells.len(), 7, "{line}");
+            Rejection {
+                row: cells[1].to_owned(),
+                from: cells[2].trim_matches('`').to_owned(),
+                edits: cells[3].trim_matches('`').to_owned(),
+                expected: cells[5].to_owned(),
+            }
+        })
+        .collect()
+}
+
+fn number(text: &str) -> usize {
+    text.parse()
+        .unwrap_or_else(|e| panic!("{text:?} is not a number: {e}"))
+}
+
+fn hex_arg(text: &str) -> Vec<u8> {
+    hex::decode(text).unwrap_or_else(|e| panic!("{text:?} is not hex: {e}"))
+}
+
+/// Applies the edits of one row, as FORMAT.md defines them; returns the object
+/// and the keys to open it with.
+fn build_rejection(rejection: &Rejection) -> (Vec<u8>, KeySet) {
+    let mut object = doc_hex(&format!("{}/archive", rejection.from));
+    let mut keys = right_keys();
+    for edit in rejection.edits.split("; ") {
+        let (op, rest) = edit.split_once(' ').unwrap_or((edit, ""));
+        let args: Vec<&str> = rest.split_whitespace().collect();
+        match (op, args.as_slice()) {
+            ("cut", [n]) => object.truncate(number(n)),
+            ("xor", [n, byte]) => object[number(n)] ^= hex_arg(byte)[0],
+            ("put", [n, bytes]) => {
+                let (at, bytes) = (number(n), hex_arg(bytes));
+                object[at..at + bytes.len()].copy_from_slice(&bytes);
+            }
+            ("insert", [n, bytes]) => {
+                let at = number(n);
+                object.splice(at..at, hex_arg(bytes));
+            }
+            ("delete", [n, m]) => {
+                object.drain(number(n)..number(m));
+            }
+            ("append", [bytes]) => object.extend(hex_arg(bytes)),
+            ("swap", [n, m, e]) => object[number(n)..number(e)].rotate_left(number(m) - number(n)),
+            ("rehash", [h]) => {
+                let h = number(h);
+                let checksum = Sha256::digest(&object[..h - 32]);
+                object[h - 32..h].copy_from_slice(&checksum);
+            }
+            ("encrypt", [h, payload]) => {
+                object = encrypt_per_spec(&object, number(h), &hex_arg(payload))
+            }
+            ("keys", ["none"]) => keys = KeySet::new(),
+            ("key", [bytes]) => {
+                let bytes: [u8; 32] = hex_arg(bytes).try_into().unwrap();
+                keys = KeySet::new().with_key(Key::from_bytes(bytes));
+            }
+            ("passphrase", _) => keys = KeySet::new().with_passphrase(Passphrase::from(rest)),
+            _ => panic!("row {}: unknown edit {edit:?}", rejection.row),
+        }
+    }
+    (object, keys)
+}
+
+/// FORMAT.md, Encrypted body, from the bare primitives: `payload` as the body of a
+/// key-profile archive whose header is `archive[..header_len]`, cut as DBackup's
+/// writer cuts it (the final chunk is full when the payload is a multiple of `C`).
+fn encrypt_per_spec(archive: &[u8], header_len: usize, payload: &[u8]) -> Vec<u8> {
+    let chunk_size = be32(archive, 56) as usize;
+    let chunks: Vec<&[u8]> = if payload.is_empty() {
+        vec![&[]]
+    } else {
+        payload.chunks(chunk_size).collect()
+    };
+    encrypt_chunks_per_spec(archive, header_len, &chunks)
+}
+
+/// The body of `chunks`, the last one final, under a key-profile header.
+fn encrypt_chunks_per_spec(archive: &[u8], header_len: usize, chunks: &[&[u8]]) -> Vec<u8> {
+    assert_eq!(archive[12], 1, "encrypt needs a key-profile header");
+    let (salt, prefix) = (&archive[17..49], &archive[49..56]);
+    let aad = &archive[header_len - 32..header_len];
+    let key: [u8; 32] = std::array::from_fn(|i| i as u8);
+    let mut data_key = [0u8; 32];
+    Hkdf::<Sha256>::new(Some(salt), &key)
+        .expand(b"dbackup archive v1 data key", &mut data_key)
+        .unwrap();
+    let cipher = Aes256Gcm::new(&data_key.into());
+    let mut out = archive[..header_len].to_vec();
+    for (index, chunk) in chunks.iter().enumerate() {
+        let last = index + 1 == chunks.len();
+        let length = chunk.len() as u32 | if last { 0x8000_0000 } else { 0 };
+        let mut nonce = prefix.to_vec();
+        nonce.extend_from_slice(&(index as u32).to_be_bytes());
+        nonce.push(u8::from(last));
+        let mut body = chunk.to_vec();
+        let tag = cipher
+            .encrypt_in_place_detached(nonce[..].into(), aad, &mut body)
+            .unwrap();
+        out.extend_from_slice(&length.to_be_bytes());
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&tag);
+    }
+    out
+}
+
+/// FORMAT.md, Encrypted body: DBackup's writer makes the last full chunk final,
+/// but a reader MUST also accept an empty final chunk after full ones.
+#[test]
+fn an_empty_final_chunk_after_full_ones_is_accepted() {
+    let base = doc_hex("key-profile-empty/archive");
+    let full: Vec<u8> = (0..2048u32).map(|i| (i % 251) as u8).collect();
+    let (first, second) = full.split_at(1024);
+    let archive = encrypt_chunks_per_spec(&base, 190, &[first, second, &[]]);
+    assert_eq!(archive.len(), 190 + 2 * (4 + 1024 + 16) + 20);
+    assert!(read(&archive).unwrap() == full);
+}
+
+/// What the last column of a row demands.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Reads(Vec<u8>),
+    NotAnArchive,
+    UnsupportedVersion(u16),
+    HeaderDamaged,
+    AboveCap(Argon2Param, u32, u32),
+    Argon2Invalid,
+    NoKey(String),
+    PassphraseRequired,
+    WrongKey,
+    Corrupted(u64),
+    Truncated(u64),
+    TrailingData,
+    Decompression,
+}
+
+impl Outcome {
+    fn parse(text: &str) -> Self {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        match words.as_slice() {
+            ["reads", ..] => {
+                let json = text.strip_prefix("reads ").unwrap();
+                let source: String = serde_json::from_str(json).unwrap();
+                Outcome::Reads(source.into_bytes())
+            }
+            ["not", "an", "archive"] => Outcome::NotAnArchive,
+            ["unsupported", "version", n] => Outcome::UnsupportedVersion(n.parse().unwrap()),
+            ["header", "damaged"] => Outcome::HeaderDamaged,
+            ["above", "the", "cap:", parameter, value, ">", cap] => Outcome::AboveCap(
+                match *parameter {
+                    "memory" => Argon2Param::Memory,
+                    "iterations" => Argon2Param::Iterations,
+                    "lanes" => Argon2Param::Lanes,
+                    other => panic!("unknown Argon2id parameter {other}"),
+                },
+                value.parse().unwrap(),
+                cap.parse().unwrap(),
+            ),
+            ["Argon2id", "parameters", "invalid"] => Outcome::Argon2Invalid,
+            ["no", "key", id] => Outcome::NoKey((*id).to_owned()),
+            ["passphrase", "required"] => Outcome::PassphraseRequired,
+            ["wrong", "key"] => Outcome::WrongKey,
+            ["corrupted", "at", "chunk", n] => Outcome::Corrupted(n.parse().unwrap()),
+            ["truncated", "after", n, "chunks"] => Outcome::Truncated(n.parse().unwrap()),
+            ["trailing", "data"] => Outcome::TrailingData,
+            ["decompression"] => Outcome::Decompression,
+            _ => panic!("FORMAT.md names an outcome this test does not know: {text:?}"),
+        }
+    }
+
+    fn of(result: Result<Vec<u8>, ArchiveError>) -> Self {
+        match result {
+            Ok(source) => Outcome::Reads(source),
+            Err(ArchiveError::NotAnArchive) => Outcome::NotAnArchive,
+            Err(ArchiveError::UnsupportedVersion { found, supported }) => {
+                assert_eq!(supported, 2);
+                Outcome::UnsupportedVersion(found)
+            }
+            Err(ArchiveError::HeaderDamaged { .. }) => Outcome::HeaderDamaged,
+            Err(ArchiveError::Argon2ParamAboveCap {
+                parameter,
+                value,
+                cap,
+            }) => Outcome::AboveCap(parameter, value, cap),
+            Err(ArchiveError::Argon2ParamsOutOfRange { .. }) => Outcome::Argon2Invalid,
+            Err(ArchiveError::NoKey { key_id }) => Outcome::NoKey(key_id.to_string()),
+            Err(ArchiveError::PassphraseRequired) => Outcome::PassphraseRequired,
+            Err(ArchiveError::WrongKey) => Outcome::WrongKey,
+            Err(ArchiveError::Corrupted { chunk }) => Outcome::Corrupted(chunk),
+            Err(ArchiveError::Truncated { complete_chunks }) => Outcome::Truncated(complete_chunks),
+            Err(ArchiveError::TrailingData) => Outcome::TrailingData,
+            Err(ArchiveError::Decompression { .. }) => Outcome::Decompression,
+            Err(other) => panic!("an error no rejection vector names: {other:?}"),
+        }
+    }
+
+    /// Decided by the header alone, before any key is looked for.
+    fn is_header_error(&self) -> bool {
+        matches!(
+            self,
+            Outcome::NotAnArchive
+                | Outcome::UnsupportedVersion(_)
+                | Outcome::HeaderDamaged
+                | Outcome::AboveCap(..)
+                | Outcome::Argon2Invalid
+        )
+    }
+}
+
+#[test]
+fn every_rejection_vector_gets_the_documented_outcome() {
+    let rows = rejections();
+    let mut failures = Vec::new();
+    for (index, rejection) in rows.iter().enumerate() {
+        assert_eq!(rejection.row, (index + 1).to_string(), "rows are numbered");
+        let expected = Outcome::parse(&rejection.expected);
+        let (object, keys) = build_rejection(rejection);
+        if expected.is_header_error() {
+            // Checked on the header first: were a cap missing, reading would
+            // run Argon2id with whatever the forged header asks.
+            let header = match read_header(&mut &object[..]) {
+                Ok(_) => "accepted".to_owned(),
+                Err(e) => format!("{:?}", Outcome::of(Err(e))),
+            };
+            if header != format!("{expected:?}") {
+                failures.push(format!(
+                    "row {}: reading the header gives {header}, FORMAT.md says {expected:?}",
+                    rejection.row
+                ));
+                continue;
+            }
+        }
+        let found = Outcome::of(read_with(&object, &keys));
+        if found != expected {
+            failures.push(format!(
+                "row {} ({} / {}): the reader gives {found:?}, FORMAT.md says {expected:?}",
+                rejection.row, rejection.from, rejection.edits
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every error a reader can report, and acceptance, has at least one vector, so
+/// a rule dropped from the table (or the reader) is noticed.
+#[test]
+fn the_rejection_vectors_cover_every_outcome() {
+    let kinds: BTreeSet<String> = rejections()
+        .iter()
+        .map(|r| match Outcome::parse(&r.expected) {
+            Outcome::AboveCap(parameter, ..) => format!("AboveCap({parameter:?})"),
+            other => format!("{other:?}")
+                .split(['(', ' '])
+                .next()
+                .unwrap()
+                .to_owned(),
+        })
+        .collect();
+    let all = [
+        "Reads",
+        "NotAnArchive",
+        "UnsupportedVersion",
+        "HeaderDamaged",
+        "AboveCap(Memory)",
+        "AboveCap(Iterations)",
+        "AboveCap(Lanes)",
+        "Argon2Invalid",
+        "NoKey",
+        "PassphraseRequired",
+        "WrongKey",
+        "Corrupted",
+        "Truncated",
+        "TrailingData",
+        "Decompression",
+    ];
+    assert_eq!(kinds, all.iter().map(|k| (*k).to_owned()).collect());
 }
