@@ -201,7 +201,7 @@ pub async fn retention_preview(
 ) -> Result<Vec<RetentionPreview>, IpcError> {
     let engine = Arc::clone(&engine);
     engine
-        .retention_preview(&job_id, None, None, jiff::Timestamp::now())
+        .retention_preview(&job_id, None, None, &[], jiff::Timestamp::now())
         .await
         .map_err(IpcError::from)
 }

@@ -20,7 +20,8 @@ pub fn init(dir: &Path) -> Result<WorkerGuard, LoggingError> {
         path: dir.display().to_string(),
         detail,
     };
-    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+    // Logs name databases, buckets and schedules: this user's alone.
+    dbackup_engine::create_private_dir(dir).map_err(|e| err(e.to_string()))?;
     let appender = Builder::new()
         .rotation(Rotation::DAILY)
         .filename_prefix("dbackup-desktop")

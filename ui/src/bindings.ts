@@ -402,9 +402,9 @@ async startVerify(destinationId: string, object: string) : Promise<Result<string
     else return { status: "error", error: e  as any };
 }
 },
-async startDownload(destinationId: string, object: string, path: string, decrypt: boolean) : Promise<Result<string, IpcError>> {
+async startDownload(destinationId: string, object: string, path: string, decrypt: boolean, allowUnencrypted: boolean) : Promise<Result<string, IpcError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("start_download", { destinationId, object, path, decrypt }) };
+    return { status: "ok", data: await TAURI_INVOKE("start_download", { destinationId, object, path, decrypt, allowUnencrypted }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -654,6 +654,11 @@ export type CredentialSource =
 "default_chain"
 export type Decision = { object: string; 
 /**
+ * The series it was judged in, e.g. `database shop, from this computer`: each
+ * database (and each computer's backups) is judged on its own.
+ */
+series: string; 
+/**
  * RFC 3339, UTC.
  */
 createdAt: string; keep: boolean; 
@@ -791,7 +796,14 @@ export type ImportItem = { what: ImportedKind; name: string; outcome: ImportOutc
 /**
  * What the user should know or do about it.
  */
-detail: string | null }
+detail: string | null; 
+/**
+ * What deserves a second look before the job is resumed, in words: a source
+ * of this computer sent to a destination from the file, a job that does not
+ * encrypt, a plain-HTTP or custom endpoint, a tools folder dropped. A shared
+ * file can start sending data elsewhere; imported jobs start paused for this.
+ */
+warnings: string[] }
 export type ImportOutcome = "added" | 
 /**
  * Added, but it needs a secret typed (or a key imported) before it works.
@@ -874,7 +886,12 @@ export type NewS3Destination = { name: string; provider: S3Provider; region: str
 /**
  * Required with `credentials: access_key`, ignored with the default chain.
  */
-accessKeyId: string; secretAccessKey: string; credentials?: CredentialSource; profile?: string | null; storageClass: string | null; sse: SseMode; kmsKeyId: string | null; transferAcceleration: boolean }
+accessKeyId: string; secretAccessKey: string; credentials?: CredentialSource; profile?: string | null; storageClass: string | null; sse: SseMode; kmsKeyId: string | null; transferAcceleration: boolean; 
+/**
+ * Plain HTTP to a server beyond this computer and private networks: only by
+ * this explicit choice.
+ */
+allowPlainHttp?: boolean }
 export type OperationKind = "verify" | "download" | "restore"
 export type OperationState = "running" | "succeeded" | "failed" | "cancelled"
 export type OperationView = { id: string; kind: OperationKind; destinationId: string; object: string; state: OperationState; progress: Progress; 
@@ -1000,7 +1017,11 @@ path: string | null;
 /**
  * Confirmed: the target may hold data, which the restore replaces.
  */
-overwrite: boolean }
+overwrite: boolean; 
+/**
+ * Confirmed: the backup is not encrypted, and the user knows where it came from.
+ */
+allowUnencrypted?: boolean }
 /**
  * What a restore request found.
  */
@@ -1058,7 +1079,8 @@ export type RetentionPreview = { destinationId: string; destination: string; ret
  */
 export type RetentionReport = { kept: number; deleted: string[]; 
 /**
- * Why retention stopped (nothing after the failure point was deleted).
+ * What could not be deleted and why, or why retention did not start. A failed
+ * deletion does not stop the others: each is reported.
  */
 error: string | null }
 /**
@@ -1114,7 +1136,12 @@ accessKeyId: string; credentials?: CredentialSource;
  * With the default chain: the profile of ~/.aws/config to use (default: AWS_PROFILE,
  * else `default`).
  */
-profile?: string | null; storageClass: string; sse: SseMode; kmsKeyId: string | null; transferAcceleration: boolean }
+profile?: string | null; storageClass: string; sse: SseMode; kmsKeyId: string | null; transferAcceleration: boolean; 
+/**
+ * The user chose plain HTTP to a server that is not on this computer or a
+ * private network (the window warns about it).
+ */
+allowPlainHttp?: boolean }
 export type S3Provider = "aws" | "r2" | 
 /**
  * Ceph, Garage, Wasabi, Backblaze B2, Hetzner, MinIO...

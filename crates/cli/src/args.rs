@@ -129,6 +129,10 @@ pub struct S3Options {
     /// With --sse kms: the KMS key (id, ARN or alias); omit for the account's default key.
     #[arg(long)]
     pub kms_key_id: Option<String>,
+    /// Accept an http:// --endpoint beyond this computer and private networks (keys'
+    /// signatures and every byte travel in clear).
+    #[arg(long)]
+    pub allow_plain_http: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -306,6 +310,10 @@ pub struct RestoreArgs {
     /// not empty.
     #[arg(long)]
     pub overwrite: bool,
+    /// Accept a backup that is not encrypted. Anyone who can write to the destination
+    /// can plant such a backup, so only use this for a backup you know the origin of.
+    #[arg(long)]
+    pub allow_unencrypted: bool,
     #[command(flatten)]
     pub s3: S3Options,
     #[command(flatten)]
@@ -433,6 +441,10 @@ pub enum DestinationCommand {
         kms_key_id: Option<String>,
         #[arg(long)]
         transfer_acceleration: bool,
+        /// Accept an http:// endpoint beyond this computer and private networks. Keys'
+        /// signatures and every byte then travel in clear; prefer https://.
+        #[arg(long)]
+        allow_plain_http: bool,
     },
     /// Test a saved destination: each action backups need, and the bucket's settings.
     Test {
@@ -728,6 +740,11 @@ pub struct RetentionTarget {
     /// Instead of the job's own retention, judge with these rules.
     #[command(flatten)]
     pub rule: RetentionArgs,
+    /// Also judge the backups another computer made for this job (the id or tag the
+    /// preview names), or `unrecorded` for backups made before DBackup recorded
+    /// computers. By default only this computer's backups are judged.
+    #[arg(long, value_name = "COMPUTER")]
+    pub adopt: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,7 +12,9 @@ use dbackup_archive::{
 use dbackup_engine::backup::{
     run_backup, BackupPlan, BackupReport, BackupStatus, NamedDestination,
 };
-use dbackup_engine::restore::{restore_to_file, verify as verify_backup, ReadReport, SharedKeys};
+use dbackup_engine::restore::{
+    restore_to_file, verify as verify_backup, ReadReport, SharedKeys, Trust,
+};
 use dbackup_engine::source_run::{
     backup_source as backup_source_run, restore_to_source, RestoreInto, SourceBackupPlan,
 };
@@ -119,7 +121,8 @@ pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
     };
     let now = jiff::Timestamp::now();
     let job = args.name.clone().unwrap_or(default_name);
-    let object = dbackup_engine::source_run::object_name(&job, None, now)?;
+    // No state database is opened here (an s3:// address needs none), so no installation.
+    let object = dbackup_engine::source_run::object_name(&job, None, None, now)?;
     let mut metadata = ArchiveMetadata::new(now);
     metadata.job_name = Some(job);
     metadata.source_kind = Some(if args.stdin { "stdin" } else { "file" }.into());
@@ -142,6 +145,7 @@ pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
             settings,
             destinations,
             trigger: "cli".into(),
+            installation_id: None,
             size_hint: total.map(|t| t + t / 1024 + 65536),
         },
         &progress,
@@ -208,6 +212,7 @@ fn backup_source(
         settings,
         destinations,
         trigger: "cli".into(),
+        installation_id: Some(engine.installation_id().to_owned()),
         now,
     };
     let rt = runtime()?;
@@ -274,6 +279,7 @@ pub fn restore(args: RestoreArgs, out: &Output) -> Result<(), EngineError> {
         from.destination,
         &object,
         keys,
+        Trust::allowing_unencrypted(args.allow_unencrypted),
         &output,
         args.overwrite,
         &progress,
@@ -308,6 +314,7 @@ fn restore_into_source(wanted: &str, args: &RestoreArgs, out: &Output) -> Result
         clean: args.clean,
         overwrite: args.overwrite,
         count_rows: args.check,
+        trust: Trust::allowing_unencrypted(args.allow_unencrypted),
     };
     let rt = runtime()?;
     let cancel = cancel_on_ctrl_c(&rt);

@@ -408,6 +408,7 @@ pub fn retention_command(command: RetentionCommand, out: &Output) -> Result<(), 
         job,
         destination,
         rule,
+        adopt,
     } = target;
     let job = engine.find_job(&job)?;
     let destination = destination
@@ -416,7 +417,7 @@ pub fn retention_command(command: RetentionCommand, out: &Output) -> Result<(), 
     let rule = retention(&rule);
     if apply {
         let reports =
-            rt.block_on(engine.apply_retention(&job, destination.as_deref(), rule, now))?;
+            rt.block_on(engine.apply_retention(&job, destination.as_deref(), rule, &adopt, now))?;
         let json: Vec<_> = reports
             .iter()
             .map(|(d, r)| serde_json::json!({ "destination": d, "report": r }))
@@ -433,7 +434,7 @@ pub fn retention_command(command: RetentionCommand, out: &Output) -> Result<(), 
                     text.push_str(&format!("  deleted  {object}\n"));
                 }
                 if let Some(e) = &report.error {
-                    text.push_str(&format!("  stopped: {e}\n"));
+                    text.push_str(&format!("  not deleted: {e}\n"));
                 }
             }
             text
@@ -443,7 +444,7 @@ pub fn retention_command(command: RetentionCommand, out: &Output) -> Result<(), 
         }
     } else {
         let previews =
-            rt.block_on(engine.retention_preview(&job, destination.as_deref(), rule, now))?;
+            rt.block_on(engine.retention_preview(&job, destination.as_deref(), rule, &adopt, now))?;
         out.value(&previews, || output::retention_preview(&previews));
     }
     Ok(())

@@ -69,6 +69,9 @@ fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestinatio
             format!("{spec}: the bucket name is missing (s3://BUCKET/prefix)"),
         ));
     }
+    if let Some(endpoint) = &s3.endpoint {
+        dbackup_engine::s3_destination::check_plain_http(endpoint, s3.allow_plain_http)?;
+    }
     let storage_class = storage_class(s3.storage_class.as_deref())?;
     let sse = server_side_encryption(s3.sse, s3.kms_key_id.as_deref())?;
     let prefix = prefix.trim_matches('/');

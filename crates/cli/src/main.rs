@@ -84,6 +84,7 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
             sse,
             kms_key_id,
             transfer_acceleration,
+            allow_plain_http,
         }) => {
             use dbackup_engine::s3_destination::{
                 CredentialSource, NewS3Destination, S3Provider, SseMode,
@@ -124,6 +125,7 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
                     },
                     kms_key_id,
                     transfer_acceleration,
+                    allow_plain_http,
                 },
                 jiff::Timestamp::now(),
             )?;
@@ -212,8 +214,10 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
             out.value(&profiles, || output::key_profiles_table(&profiles));
         }
         Command::Key(KeyCommand::Export { profile, output }) => {
-            let kit = open_engine()?.export_recovery_kit(&profile, jiff::Timestamp::now())?;
+            let engine = open_engine()?;
+            let kit = engine.export_recovery_kit(&profile)?;
             commands::write_private(&output, kit.as_bytes())?;
+            engine.recovery_kit_saved(&profile, jiff::Timestamp::now())?;
             out.value(&serde_json::json!({ "kit": output }), || {
                 format!("wrote the recovery kit to {}\n", output.display())
             });

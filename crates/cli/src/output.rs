@@ -422,13 +422,14 @@ pub fn retention_preview(previews: &[RetentionPreview]) -> String {
                 vec![
                     if d.keep { "keep" } else { "DELETE" }.to_owned(),
                     when(&d.created_at),
+                    d.series.clone(),
                     d.object.clone(),
                     d.reason.clone(),
                 ]
             })
             .collect();
         if !rows.is_empty() {
-            text.push_str(&table(&["", "CREATED", "BACKUP", "WHY"], &rows));
+            text.push_str(&table(&["", "CREATED", "SERIES", "BACKUP", "WHY"], &rows));
         }
     }
     text

@@ -337,7 +337,15 @@ fn a_full_disk_during_restore_leaves_nothing_half_written() {
     std::fs::write(env.path("keep.sql"), b"the previous restore, still good").unwrap();
     let bin = assert_cmd::cargo::cargo_bin("dbackup");
     for (output, overwrite) in [("fresh.sql", false), ("keep.sql", true)] {
-        let mut args = vec!["restore", &object, "--from", "./d", "--output", output];
+        let mut args = vec![
+            "restore",
+            &object,
+            "--from",
+            "./d",
+            "--output",
+            output,
+            "--allow-unencrypted",
+        ];
         if overwrite {
             args.push("--overwrite");
         }

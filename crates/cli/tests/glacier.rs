@@ -109,6 +109,7 @@ fn a_backup_in_glacier_is_restored_before_it_is_read() {
             &object,
             "--from",
             "cold",
+            "--allow-unencrypted",
             "--into-source",
             "ledger",
             "--output",

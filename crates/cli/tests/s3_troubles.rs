@@ -118,7 +118,7 @@ fn a_clock_days_off_is_corrected_from_the_servers_date() {
             "--endpoint",
             &s3.endpoint,
         ])
-        .args(["--output", "out.txt"])
+        .args(["--output", "out.txt", "--allow-unencrypted"])
         .env("AWS_ACCESS_KEY_ID", &s3.access)
         .env("AWS_SECRET_ACCESS_KEY", &s3.secret)
         .output()

@@ -573,6 +573,7 @@ fn mariadb_backup_to_s3_restores_every_object_and_row_into_a_fresh_database() {
 
     let restore = m.json(&[
         "restore",
+        "--allow-unencrypted",
         &object,
         "--from",
         "rgw",
@@ -588,6 +589,7 @@ fn mariadb_backup_to_s3_restores_every_object_and_row_into_a_fresh_database() {
 
     let (code, err) = m.fails(&[
         "restore",
+        "--allow-unencrypted",
         &object,
         "--from",
         "rgw",
@@ -725,6 +727,7 @@ fn a_folder_round_trips_with_globs_symlinks_and_unicode_names() {
 
     m.json(&[
         "restore",
+        "--allow-unencrypted",
         &object,
         "--from",
         "./store",
@@ -759,6 +762,7 @@ fn a_folder_round_trips_with_globs_symlinks_and_unicode_names() {
     // Restoring over the original folder needs --overwrite.
     let (code, err) = m.fails(&[
         "restore",
+        "--allow-unencrypted",
         &object,
         "--from",
         "./store",
@@ -814,6 +818,7 @@ fn an_sqlite_source_is_copied_consistently_and_restored_to_a_chosen_file() {
         .to_owned();
     m.json(&[
         "restore",
+        "--allow-unencrypted",
         &object,
         "--from",
         "./store",
@@ -830,6 +835,7 @@ fn an_sqlite_source_is_copied_consistently_and_restored_to_a_chosen_file() {
     // Never over the live file without --overwrite.
     let (code, err) = m.fails(&[
         "restore",
+        "--allow-unencrypted",
         &object,
         "--from",
         "./store",
@@ -838,4 +844,196 @@ fn an_sqlite_source_is_copied_consistently_and_restored_to_a_chosen_file() {
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("already exists"), "{err}");
+}
+
+/// Writes an unencrypted archive of `kind` holding `sql` into `./store` of `m`, as
+/// anyone who can write to a destination could: no job, no manifest.
+fn plant(m: &Machine, object: &str, kind: &str, database: Option<&str>, sql: &str) {
+    use dbackup_archive::{
+        ArchiveMetadata, ArchiveWriter, EncryptionSetting, Randomness, WriterSettings,
+    };
+    let mut metadata = ArchiveMetadata::new(jiff::Timestamp::now());
+    metadata.source_kind = Some(kind.into());
+    metadata.database = database.map(str::to_owned);
+    let path = m.path("store").join(object);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let file = std::fs::File::create(&path).unwrap();
+    let mut writer = ArchiveWriter::new(
+        file,
+        WriterSettings::new(EncryptionSetting::None, metadata),
+        &Randomness::generate().unwrap(),
+    )
+    .unwrap();
+    std::io::Write::write_all(&mut writer, sql.as_bytes()).unwrap();
+    writer.finish().unwrap();
+}
+
+#[test]
+fn a_planted_roles_script_never_reaches_psql_and_a_real_one_passes_the_check() {
+    let Some(pg) = Pg::from_env() else { return };
+    let m = Machine::new("pgplant");
+    if !m.keyring_available() {
+        return;
+    }
+    m.cmd()
+        .env("PW", &pg.password)
+        .args([
+            "source",
+            "add-postgres",
+            "--name",
+            "pg",
+            "--host",
+            &pg.host,
+            "--port",
+            &pg.port,
+            "--user",
+            &pg.user,
+            "--password-env",
+            "PW",
+        ])
+        .assert()
+        .success();
+    let marker = m.path("owned");
+    plant(
+        &m,
+        "evil/roles.dbk",
+        "postgres-globals",
+        None,
+        &format!(
+            "CREATE ROLE planted_{};\n\\! touch {}\n",
+            std::process::id(),
+            marker.display()
+        ),
+    );
+    let restore = |extra: &[&str]| {
+        let mut args = vec![
+            "restore",
+            "evil/roles.dbk",
+            "--from",
+            "./store",
+            "--into-source",
+            "pg",
+        ];
+        args.extend_from_slice(extra);
+        m.fails(&args)
+    };
+    // Unencrypted: anyone who can write to the destination could have made it.
+    let (code, err) = restore(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("not encrypted") && err.contains("--allow-unencrypted"),
+        "{err}"
+    );
+    // Even when accepted, the script is checked before psql sees it.
+    let (code, err) = restore(&["--allow-unencrypted"]);
+    assert_eq!(code, 7, "{err}");
+    assert!(
+        err.contains("meta-command \\!") && err.contains("line 2"),
+        "{err}"
+    );
+    assert!(!marker.exists(), "the planted shell command ran");
+    assert_eq!(
+        pg.sql(
+            "postgres",
+            &format!(
+                "SELECT count(*) FROM pg_roles WHERE rolname = 'planted_{}'",
+                std::process::id()
+            )
+        )
+        .trim(),
+        "0",
+        "nothing of the script ran"
+    );
+
+    // What pg_dumpall --globals-only really writes (a role with a password, a comment
+    // with quotes and backslashes, a membership) passes the same check.
+    let role = format!("dbackup_roles_check_{}", std::process::id());
+    pg.sql(
+        "postgres",
+        &format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'it''s $a\\secret'; \
+             COMMENT ON ROLE {role} IS E'a \\\\! comment, it''s fine'; \
+             GRANT pg_read_all_data TO {role};"
+        ),
+    );
+    let out = pg
+        .tool("pg_dumpall", "postgres")
+        .args(["--globals-only"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let script = String::from_utf8(out.stdout).unwrap();
+    assert!(script.contains(&role));
+    let checked = dbackup_sources::roles_script::check(&script);
+    pg.sql("postgres", &format!("DROP ROLE {role}"));
+    checked.unwrap();
+}
+
+#[test]
+fn a_planted_mysql_dump_cannot_read_local_files() {
+    let Some(my) = My::from_env() else { return };
+    let m = Machine::new("myplant");
+    if !m.keyring_available() {
+        return;
+    }
+    m.cmd()
+        .env("PW", &my.password)
+        .args([
+            "source",
+            "add-mysql",
+            "--name",
+            "my",
+            "--host",
+            &my.host,
+            "--port",
+            &my.port,
+            "--user",
+            &my.user,
+            "--password-env",
+            "PW",
+        ])
+        .assert()
+        .success();
+    let secret = m.path("secret.txt");
+    std::fs::write(&secret, "the user's private file\n").unwrap();
+    let db = format!("planted_{}", std::process::id());
+    plant(
+        &m,
+        "evil/dump.dbk",
+        "mysql",
+        Some(&db),
+        &format!(
+            "CREATE TABLE loot (line text);\nLOAD DATA LOCAL INFILE '{}' INTO TABLE loot;\n",
+            secret.display()
+        ),
+    );
+    let (code, err) = m.fails(&[
+        "restore",
+        "evil/dump.dbk",
+        "--from",
+        "./store",
+        "--into-source",
+        "my",
+        "--allow-unencrypted",
+    ]);
+    assert_eq!(code, 8, "{err}");
+    assert!(err.contains("local infile"), "{err}");
+    let loot = my.sql(
+        None,
+        &format!(
+            "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{db}' AND TABLE_NAME = 'loot'"
+        ),
+    );
+    if loot.trim() == "1" {
+        assert_eq!(
+            my.sql(Some(&db), "SELECT count(*) FROM loot").trim(),
+            "0",
+            "the file was read"
+        );
+    }
+    my.sql(None, &format!("DROP DATABASE IF EXISTS {db}"));
 }

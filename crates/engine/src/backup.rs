@@ -39,6 +39,8 @@ pub struct BackupPlan {
     pub settings: WriterSettings,
     pub destinations: Vec<NamedDestination>,
     pub trigger: String,
+    /// The installation making it; `None` for ad-hoc backups without a state database.
+    pub installation_id: Option<String>,
     /// The input's size, when known: an upper bound for the stored size that lets
     /// uploads pick fitting part sizes (compression only shrinks; encryption adds
     /// 16 bytes a MiB).
@@ -285,6 +287,7 @@ pub async fn run_backup(
         source_kind: metadata.source_kind.clone(),
         db_engine: metadata.db_engine.clone(),
         db_version: metadata.db_version.clone(),
+        installation_id: plan.installation_id.clone(),
         database: metadata.database.clone(),
         compression: match compression {
             Compression::None => "none".into(),

@@ -6,6 +6,14 @@
 //! jobs' backups, unknown files, data without a manifest (an upload that did not
 //! finish) and unreadable manifests are left alone. A listing or manifest read that
 //! fails stops retention before anything is deleted.
+//!
+//! A job's backups fall into series, each judged on its own: one per database (and
+//! one for a server's roles), and per installation. A server source makes one backup
+//! per database per run, so judging them together would let one database's backups
+//! push out another's; and a configuration imported on a second computer keeps its
+//! jobs' ids, so judging every installation's backups together would let each
+//! computer delete the other's. By default only this installation's series are judged
+//! (others are kept and named, and can be adopted explicitly).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -36,7 +44,8 @@ const MANIFEST_READS: usize = 8;
 pub struct RetentionReport {
     pub kept: u32,
     pub deleted: Vec<String>,
-    /// Why retention stopped (nothing after the failure point was deleted).
+    /// What could not be deleted and why, or why retention did not start. A failed
+    /// deletion does not stop the others: each is reported.
     pub error: Option<String>,
 }
 
@@ -198,40 +207,191 @@ async fn read_manifest(
     Ok((info, Manifest::parse(&bytes)))
 }
 
-fn candidates(found: &[Found], job_id: &str) -> Vec<Candidate> {
-    found
+/// Whose backups a series holds.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Owner {
+    /// This installation: its id in the manifest, or (for backups made before
+    /// manifests recorded one) a run this computer remembers storing it.
+    This,
+    /// Another installation, by id: judged only when adopted.
+    Other(String),
+    /// Made before manifests recorded an installation, by no run this computer
+    /// remembers: judged only when adopted.
+    Unrecorded,
+}
+
+/// What `adopt` says to judge besides this installation's own backups.
+pub const ADOPT_UNRECORDED: &str = "unrecorded";
+
+impl Owner {
+    fn adopted(&self, adopt: &[String]) -> bool {
+        match self {
+            Owner::This => true,
+            Owner::Other(id) => adopt.iter().any(|a| {
+                let a = a.trim();
+                // The full id, or the tag lists and object names show.
+                !a.is_empty() && (a == id || crate::installation::name_tag(id) == a)
+            }),
+            Owner::Unrecorded => adopt.iter().any(|a| a.trim() == ADOPT_UNRECORDED),
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            Owner::This => "this computer".into(),
+            Owner::Other(id) => crate::installation::label(id),
+            Owner::Unrecorded => "a computer not recorded (made by an older DBackup)".into(),
+        }
+    }
+}
+
+/// One series of a job's backups: what retention judges on its own.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Series {
+    owner: Owner,
+    source_kind: Option<String>,
+    database: Option<String>,
+}
+
+impl Series {
+    fn label(&self) -> String {
+        let what = match (&self.database, self.source_kind.as_deref()) {
+            (Some(db), _) => format!("database {db}"),
+            (None, Some(crate::source_run::POSTGRES_GLOBALS)) => "roles and settings".into(),
+            (None, Some(kind)) => kind.to_owned(),
+            (None, None) => "backups".into(),
+        };
+        format!("{what}, from {}", self.owner.label())
+    }
+}
+
+/// The job's backups on a destination, grouped into series.
+fn series(
+    found: &[Found],
+    job_id: &str,
+    installation_id: &str,
+    made_here: &HashSet<String>,
+) -> BTreeMap<Series, Vec<Candidate>> {
+    let mut grouped: BTreeMap<Series, Vec<Candidate>> = BTreeMap::new();
+    for f in found
         .iter()
         .filter(|f| f.manifest.job_id.as_deref() == Some(job_id))
-        .map(|f| {
-            if let Some(modified) = f.modified {
-                if modified.duration_since(f.created_at).abs() > jiff::SignedDuration::from_hours(1) {
-                    // A copy or move resets modification times; the manifest is what counts.
-                    tracing::info!(
-                        object = %f.object,
-                        created = %f.created_at,
-                        modified = %modified,
-                        "the object's modification time differs from its creation time by more than an hour; retention uses the creation time"
-                    );
-                }
+    {
+        if let Some(modified) = f.modified {
+            if modified.duration_since(f.created_at).abs() > jiff::SignedDuration::from_hours(1) {
+                // A copy or move resets modification times; the manifest is what counts.
+                tracing::info!(
+                    object = %f.object,
+                    created = %f.created_at,
+                    modified = %modified,
+                    "the object's modification time differs from its creation time by more than an hour; retention uses the creation time"
+                );
             }
-            Candidate {
-                object: f.object.to_string(),
-                created_at: f.created_at,
-                locked: f.manifest.locked,
-                lock_until: f.manifest.object_lock.map(|l| l.until),
+        }
+        let owner = match f.manifest.installation_id.as_deref() {
+            Some(id) if id == installation_id => Owner::This,
+            Some(id) => Owner::Other(id.to_owned()),
+            None if made_here.contains(f.object.as_str()) => Owner::This,
+            None => Owner::Unrecorded,
+        };
+        let key = Series {
+            owner,
+            source_kind: f.manifest.source_kind.clone(),
+            database: f.manifest.database.clone(),
+        };
+        grouped.entry(key).or_default().push(Candidate {
+            object: f.object.to_string(),
+            created_at: f.created_at,
+            locked: f.manifest.locked,
+            lock_until: f.manifest.object_lock.map(|l| l.until),
+        });
+    }
+    grouped
+}
+
+/// One retention pass over a destination.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RetentionPass<'a> {
+    pub retention: Retention,
+    pub now: Timestamp,
+    /// The run it follows, for the deletion records.
+    pub run_id: Option<&'a str>,
+    pub which: Judge<'a>,
+    /// What the run just stored: never deleted, whatever the clock says.
+    pub just_stored: &'a [String],
+}
+
+/// Which series a retention pass judges.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Judge<'a> {
+    /// Every series of this installation, plus the adopted ones.
+    All { adopt: &'a [String] },
+    /// Only the series a run just added one of these backups to: after a run in which
+    /// some databases failed, the others' series are judged and the failed ones'
+    /// keep everything they had.
+    SeriesOf(&'a [String]),
+}
+
+/// The decisions for every series, newest first within each; series not judged keep
+/// everything, with the reason.
+fn judge(
+    grouped: BTreeMap<Series, Vec<Candidate>>,
+    retention: &Retention,
+    which: Judge<'_>,
+    now: Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> Vec<Decision> {
+    let mut decisions = Vec::new();
+    for (series, candidates) in grouped {
+        let label = series.label();
+        let judged = match which {
+            Judge::All { adopt } => series.owner.adopted(adopt),
+            Judge::SeriesOf(objects) => {
+                series.owner == Owner::This
+                    && candidates.iter().any(|c| objects.contains(&c.object))
             }
-        })
-        .collect()
+        };
+        let mut planned = if judged {
+            plan(retention, &candidates, now, tz)
+        } else {
+            let why = match (&series.owner, which) {
+                (Owner::This, _) => "no new backup of this series in this run; kept".to_owned(),
+                (Owner::Other(id), _) => format!(
+                    "made by {}; kept (retention judges only this computer's backups unless that computer's are adopted: --adopt {})",
+                    crate::installation::label(id),
+                    crate::installation::name_tag(id)
+                ),
+                (Owner::Unrecorded, _) => format!(
+                    "made before DBackup recorded which computer made a backup; kept (adopt with --adopt {ADOPT_UNRECORDED})"
+                ),
+            };
+            plan(&Retention::None, &candidates, now, tz)
+                .into_iter()
+                .map(|d| Decision {
+                    keep: true,
+                    reason: why.clone(),
+                    ..d
+                })
+                .collect()
+        };
+        for d in &mut planned {
+            d.series = label.clone();
+        }
+        decisions.extend(planned);
+    }
+    decisions
 }
 
 impl Engine {
     /// What retention would keep and delete on each destination of the job, with why.
-    /// `rule` replaces the job's own retention for this preview.
+    /// `rule` replaces the job's own retention for this preview; `adopt` names other
+    /// installations (or [`ADOPT_UNRECORDED`]) whose series are judged too.
     pub async fn retention_preview(
         &self,
         job_id: &str,
         only_destination: Option<&str>,
         rule: Option<Retention>,
+        adopt: &[String],
         now: Timestamp,
     ) -> Result<Vec<RetentionPreview>, EngineError> {
         let job = self.load_job(job_id)?;
@@ -241,13 +401,15 @@ impl Engine {
             retention.validate()?;
             let (name, destination) = self.open_destination(&target.destination_id)?;
             let (found, _) = survey(&destination).await?;
+            let grouped = self.series_of(&found, &job.id, &target.destination_id)?;
             previews.push(RetentionPreview {
                 destination_id: target.destination_id.clone(),
                 destination: name,
                 summary: retention.summary(),
-                decisions: plan(
+                decisions: judge(
+                    grouped,
                     &retention,
-                    &candidates(&found, &job.id),
+                    Judge::All { adopt },
                     now,
                     &self.time_zone,
                 ),
@@ -263,6 +425,7 @@ impl Engine {
         job_id: &str,
         only_destination: Option<&str>,
         rule: Option<Retention>,
+        adopt: &[String],
         now: Timestamp,
     ) -> Result<Vec<(String, RetentionReport)>, EngineError> {
         let job = self.load_job(job_id)?;
@@ -272,30 +435,69 @@ impl Engine {
             retention.validate()?;
             let name = self.destination_name(&target.destination_id)?;
             let report = self
-                .apply_retention_to(&job, &target.destination_id, retention, now, None, &[])
+                .apply_retention_to(
+                    &job,
+                    &target.destination_id,
+                    RetentionPass {
+                        retention,
+                        now,
+                        run_id: None,
+                        which: Judge::All { adopt },
+                        just_stored: &[],
+                    },
+                )
                 .await?;
             reports.push((name, report));
         }
         Ok(reports)
     }
 
+    /// The job's backups on a destination in series; the catalog says which backups
+    /// without a recorded installation this computer's runs stored.
+    fn series_of(
+        &self,
+        found: &[Found],
+        job_id: &str,
+        destination_id: &str,
+    ) -> Result<BTreeMap<Series, Vec<Candidate>>, EngineError> {
+        let made_here: HashSet<String> = self
+            .store()
+            .list_backups(Some(destination_id), Some(job_id))?
+            .into_iter()
+            .filter(|b| b.run_id.is_some())
+            .map(|b| b.object)
+            .collect();
+        Ok(series(found, job_id, &self.installation_id, &made_here))
+    }
+
     pub(crate) async fn apply_retention_to(
         &self,
         job: &LoadedJob,
         destination_id: &str,
-        retention: Retention,
-        now: Timestamp,
-        run_id: Option<&str>,
-        just_stored: &[String],
+        pass: RetentionPass<'_>,
     ) -> Result<RetentionReport, EngineError> {
         let (_, destination) = self.open_destination(destination_id)?;
-        let (found, _) = survey(&destination).await?;
-        let mut decisions = plan(
-            &retention,
-            &candidates(&found, &job.id),
+        self.apply_retention_on(job, destination_id, &destination, pass)
+            .await
+    }
+
+    async fn apply_retention_on(
+        &self,
+        job: &LoadedJob,
+        destination_id: &str,
+        destination: &Arc<dyn Destination>,
+        pass: RetentionPass<'_>,
+    ) -> Result<RetentionReport, EngineError> {
+        let RetentionPass {
+            retention,
             now,
-            &self.time_zone,
-        );
+            run_id,
+            which,
+            just_stored,
+        } = pass;
+        let (found, _) = survey(destination).await?;
+        let grouped = self.series_of(&found, &job.id, destination_id)?;
+        let mut decisions = judge(grouped, &retention, which, now, &self.time_zone);
         // What this run just stored is the newest backup by definition; a clock that
         // went backwards must not make retention delete it.
         for d in decisions.iter_mut() {
@@ -309,6 +511,7 @@ impl Engine {
             kept: decisions.iter().filter(|d| d.keep).count() as u32,
             ..Default::default()
         };
+        let mut failures = Vec::new();
         for decision in decisions.iter().filter(|d| !d.keep) {
             let object = ObjectKey::new(decision.object.clone())?;
             let manifest = Manifest::key_for(&object)?;
@@ -320,8 +523,12 @@ impl Engine {
             }
             .await;
             if let Err(e) = deleted {
-                report.error = Some(format!("stopped at {}: {e}", decision.object));
-                break;
+                // One refusal (a lock the server keeps, a denied key) says nothing of the
+                // others: go on, and report each that stayed.
+                tracing::warn!(job = %job.name, object = %decision.object, "retention could not delete a backup: {e}");
+                failures.push(format!("{}: {e}", decision.object));
+                report.kept += 1;
+                continue;
             }
             let store = self.store();
             store.remove_backup(destination_id, &decision.object)?;
@@ -335,6 +542,13 @@ impl Engine {
             drop(store);
             tracing::info!(job = %job.name, object = %decision.object, reason = %decision.reason, "retention deleted a backup");
             report.deleted.push(decision.object.clone());
+        }
+        if !failures.is_empty() {
+            report.error = Some(format!(
+                "could not delete {} backup(s), which stay: {}",
+                failures.len(),
+                failures.join("; ")
+            ));
         }
         Ok(report)
     }

@@ -117,6 +117,11 @@ pub struct ImportItem {
     pub outcome: ImportOutcome,
     /// What the user should know or do about it.
     pub detail: Option<String>,
+    /// What deserves a second look before the job is resumed, in words: a source
+    /// of this computer sent to a destination from the file, a job that does not
+    /// encrypt, a plain-HTTP or custom endpoint, a tools folder dropped. A shared
+    /// file can start sending data elsewhere; imported jobs start paused for this.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -148,7 +153,13 @@ impl ImportItem {
             name: name.to_owned(),
             outcome,
             detail,
+            warnings: Vec::new(),
         }
+    }
+
+    fn warning(mut self, warnings: Vec<String>) -> Self {
+        self.warnings = warnings;
+        self
     }
 }
 
@@ -404,6 +415,8 @@ struct Planned {
     id: String,
     /// Added by this import without its secret: jobs using it start paused.
     needs_secret: bool,
+    /// Added by this import (not here before it).
+    imported: bool,
 }
 
 impl<'e> ImportPlan<'e> {
@@ -416,6 +429,7 @@ impl<'e> ImportPlan<'e> {
                 let planned = Planned {
                     id: d.id,
                     needs_secret: d.secret_missing,
+                    imported: false,
                 };
                 (key_of(&d.name), planned)
             })
@@ -424,6 +438,7 @@ impl<'e> ImportPlan<'e> {
         let here = |id: String| Planned {
             id,
             needs_secret: false,
+            imported: false,
         };
         let jobs = store.list_jobs()?;
         Ok(Self {
@@ -496,17 +511,21 @@ impl<'e> ImportPlan<'e> {
         };
         let skipped =
             |reason: String| ImportItem::new(what, &name, ImportOutcome::Skipped, Some(reason));
+        let mut warnings = Vec::new();
         let (kind, needs_secret, mut notes) = match entry.kind.as_str() {
             "local" => match local_folder_notes(&entry.config) {
                 Ok(notes) => (dbackup_store::DestinationKind::Local, false, notes),
                 Err(reason) => return Ok(skipped(reason)),
             },
             "s3" => match check_s3_config(&entry.config) {
-                Ok(config) => (
-                    dbackup_store::DestinationKind::S3,
-                    config.credentials == CredentialSource::AccessKey,
-                    Vec::new(),
-                ),
+                Ok(config) => {
+                    warnings.extend(endpoint_warning(config.endpoint.as_deref()));
+                    (
+                        dbackup_store::DestinationKind::S3,
+                        config.credentials == CredentialSource::AccessKey,
+                        Vec::new(),
+                    )
+                }
                 Err(reason) => return Ok(skipped(reason)),
             },
             other => return Ok(skipped(format!("unknown destination kind {other:?}"))),
@@ -529,9 +548,15 @@ impl<'e> ImportPlan<'e> {
                 now,
             )?;
         }
-        self.destinations
-            .insert(key_of(&name), Planned { id, needs_secret });
-        Ok(added(what, &name, needs_secret, notes))
+        self.destinations.insert(
+            key_of(&name),
+            Planned {
+                id,
+                needs_secret,
+                imported: true,
+            },
+        );
+        Ok(added(what, &name, needs_secret, notes).warning(warnings))
     }
 
     fn source(
@@ -550,7 +575,20 @@ impl<'e> ImportPlan<'e> {
         let Some(kind) = dbackup_store::SourceKind::parse(&entry.kind) else {
             return Ok(skipped(format!("unknown source kind {:?}", entry.kind)));
         };
-        let settings = match SourceSettings::from_config(kind, &entry.config) {
+        // A tools folder from a file would run whatever programs it holds, handed the
+        // database password: dropped, the tools found on this computer run instead.
+        let mut config = entry.config.clone();
+        let mut warnings = Vec::new();
+        if let Some(tools) = config
+            .as_object_mut()
+            .and_then(|c| c.remove("toolsDir"))
+            .filter(|t| !t.is_null())
+        {
+            warnings.push(format!(
+                "its tools folder {tools} was dropped: the dump tools installed on this computer are used (set a tools folder again on Sources, Edit, if you trust it)"
+            ));
+        }
+        let settings = match SourceSettings::from_config(kind, &config) {
             Ok(s) => s,
             Err(e) => return Ok(skipped(format!("its settings are damaged: {e}"))),
         };
@@ -570,14 +608,20 @@ impl<'e> ImportPlan<'e> {
                     id: id.clone(),
                     name: name.clone(),
                     kind,
-                    config: entry.config.clone(),
+                    config,
                 },
                 now,
             )?;
         }
-        self.sources
-            .insert(key_of(&name), Planned { id, needs_secret });
-        Ok(added(what, &name, needs_secret, notes))
+        self.sources.insert(
+            key_of(&name),
+            Planned {
+                id,
+                needs_secret,
+                imported: true,
+            },
+        );
+        Ok(added(what, &name, needs_secret, notes).warning(warnings))
     }
 
     fn job(
@@ -600,6 +644,7 @@ impl<'e> ImportPlan<'e> {
             )));
         };
         let mut waits_for_secret = source.needs_secret;
+        let mut warnings = Vec::new();
         let mut targets = Vec::new();
         for target in &entry.targets {
             let Some(destination) = self.destinations.get(&key_of(&target.destination)) else {
@@ -608,6 +653,12 @@ impl<'e> ImportPlan<'e> {
                     target.destination
                 )));
             };
+            if !source.imported && destination.imported {
+                warnings.push(format!(
+                    "it sends {:?}, a source that was already on this computer, to {:?}, a destination this file adds",
+                    entry.source, target.destination
+                ));
+            }
             waits_for_secret |= destination.needs_secret;
             targets.push(JobTarget {
                 destination_id: destination.id.clone(),
@@ -636,9 +687,16 @@ impl<'e> ImportPlan<'e> {
             key_profile_id,
             notify_on_failure: entry.notify_on_failure,
             notify_on_success: entry.notify_on_success,
-            // A job whose secrets are not typed yet would only fail on schedule.
-            enabled: entry.enabled && !waits_for_secret,
+            // Paused, whatever the file says: a shared file must not start sending
+            // data anywhere before the user has looked at where it goes.
+            enabled: false,
         };
+        if input.key_profile_id.is_none() {
+            warnings.push(
+                "its backups are not encrypted: anyone who can read the destination can read them"
+                    .to_owned(),
+            );
+        }
         if let Err(e) = input.validate_fields() {
             return Ok(skipped(e.to_string()));
         }
@@ -652,12 +710,18 @@ impl<'e> ImportPlan<'e> {
         }
         self.jobs.insert(key_of(&name));
         self.job_ids.push(id);
-        let notes = if entry.enabled && waits_for_secret {
-            vec!["paused until its secrets are typed: resume it on the Jobs screen".to_owned()]
-        } else {
-            Vec::new()
+        let notes = match (entry.enabled, waits_for_secret) {
+            (true, true) => vec![
+                "imported paused: type its secrets, check where it sends what, then resume it on the Jobs screen"
+                    .to_owned(),
+            ],
+            (true, false) => vec![
+                "imported paused: check where it sends what, then resume it on the Jobs screen"
+                    .to_owned(),
+            ],
+            (false, _) => Vec::new(),
         };
-        Ok(added(what, &name, false, notes))
+        Ok(added(what, &name, false, notes).warning(warnings))
     }
 }
 
@@ -712,6 +776,27 @@ fn local_folder_notes(config: &serde_json::Value) -> Result<Vec<String>, String>
             "the folder {path} does not exist on this computer: create or mount it before the first backup"
         )]
     })
+}
+
+/// What an imported S3 destination's endpoint deserves to be told: plain HTTP to
+/// anything but this computer or a private network, or any custom server.
+fn endpoint_warning(endpoint: Option<&str>) -> Option<String> {
+    let endpoint = endpoint?.trim();
+    if endpoint.is_empty() {
+        return None;
+    }
+    if let Some(rest) = endpoint.strip_prefix("http://") {
+        let host = crate::s3_destination::endpoint_host(rest);
+        let local = crate::s3_destination::is_local_or_private(&host);
+        return Some(if local {
+            format!("it sends backups over plain HTTP to {endpoint}, on this computer or a private network: readable and changeable on the way")
+        } else {
+            format!("it sends backups over plain HTTP to {endpoint}: anyone on the network path can read and change them")
+        });
+    }
+    Some(format!(
+        "it sends backups to the custom server {endpoint}: check that it is one you know"
+    ))
 }
 
 fn check_s3_config(config: &serde_json::Value) -> Result<S3DestinationConfig, String> {

@@ -55,6 +55,10 @@ pub enum EngineError {
     AllDestinationsFailed { failures: String },
     #[error("{object} does not match its record: {detail}. This copy is damaged; restore from another copy")]
     Mismatch { object: String, detail: String },
+    #[error("{object} is not encrypted, so anyone who can write to that destination could have made it and it was not restored. If you know where it came from, restore it with the explicit choice to accept an unencrypted backup (--allow-unencrypted on the command line)")]
+    Unencrypted { object: String },
+    #[error("{object} was not made by the job it claims: {detail}. It was not restored; check who can write to that destination")]
+    NotFromJob { object: String, detail: String },
     #[error("restoring failed: {detail}. Nothing was left under the target name; free space or choose another place and try again")]
     RestoreTarget { detail: String },
     #[error("another scheduler already runs the jobs of this computer: {holder}. Only one may run at a time, so no job runs twice; stop that one first, or let it do the work")]
@@ -102,7 +106,8 @@ impl EngineError {
             | Self::AllDestinationsFailed { .. }
             | Self::GlacierCheckFailed { .. } => ErrorCode::Storage,
             Self::Archive(e) => archive_code(e),
-            Self::Mismatch { .. } => ErrorCode::Corrupt,
+            Self::Mismatch { .. } | Self::NotFromJob { .. } => ErrorCode::Corrupt,
+            Self::Unencrypted { .. } => ErrorCode::InvalidInput,
             Self::SourceFailed { .. } => ErrorCode::Source,
             Self::Source(e) => source_code(e),
             Self::Folder(e) => folder_code(e),
@@ -146,6 +151,8 @@ fn source_code(e: &dbackup_sources::SourceError) -> ErrorCode {
     match e {
         S::Invalid { .. } => ErrorCode::InvalidInput,
         S::TargetExists { .. } | S::TargetNotEmpty { .. } => ErrorCode::Conflict,
+        // Not what DBackup wrote: the same verdict as a damaged archive.
+        S::UnsafeScript { .. } | S::ScriptTooLarge { .. } => ErrorCode::Corrupt,
         _ => ErrorCode::Source,
     }
 }

@@ -109,16 +109,10 @@ fn account(profile_id: &str) -> String {
     format!("key-profile/{profile_id}")
 }
 
-/// Reads a key from a recovery kit or text holding the key as 64 hex characters:
-/// the first run of exactly 64 hex digits.
+/// Reads a key from a recovery kit or text holding the key as 64 hex characters
+/// (the rule of docs/FORMAT.md, "Recovery kits and key files").
 pub fn parse_key(text: &str) -> Option<Key> {
-    text.split(|c: char| !c.is_ascii_hexdigit())
-        .find(|word| word.len() == 64)
-        .and_then(|word| {
-            let mut bytes = [0u8; 32];
-            hex::decode_to_slice(word, &mut bytes).ok()?;
-            Some(Key::from_bytes(bytes))
-        })
+    dbackup_archive::parse_key_file(text)
 }
 
 /// A recovery kit: everything needed to decrypt this key's backups without the app.
@@ -268,22 +262,27 @@ impl Engine {
         key_from_keyring(&self.keyring, &profile.id)
     }
 
-    /// The recovery kit of a profile, and records that it was exported. Each export
-    /// is logged (without the key).
-    pub fn export_recovery_kit(
-        &self,
-        name_or_id: &str,
-        now: Timestamp,
-    ) -> Result<String, EngineError> {
+    /// The recovery kit of a profile. It counts as exported only once the caller
+    /// has it somewhere safe: see [`Engine::recovery_kit_saved`].
+    pub fn export_recovery_kit(&self, name_or_id: &str) -> Result<String, EngineError> {
         let profile = self.find_key_profile(name_or_id)?;
         let key = key_from_keyring(&self.keyring, &profile.id)?;
-        self.store().mark_key_profile_exported(&profile.id, now)?;
-        tracing::warn!(name = %profile.name, key_id = %profile.key_id, "exported a recovery kit");
         Ok(recovery_kit(
             &key,
             &profile.name,
             &profile.created_at.to_string(),
         ))
+    }
+
+    /// Records that a profile's recovery kit was written out, which turns off the
+    /// "no recovery kit yet" warning. Only after the write succeeded: the kit is the
+    /// only way to read the backups once this keyring is lost. Each export is logged
+    /// (without the key).
+    pub fn recovery_kit_saved(&self, name_or_id: &str, now: Timestamp) -> Result<(), EngineError> {
+        let profile = self.find_key_profile(name_or_id)?;
+        self.store().mark_key_profile_exported(&profile.id, now)?;
+        tracing::warn!(name = %profile.name, key_id = %profile.key_id, "exported a recovery kit");
+        Ok(())
     }
 
     /// Writes the recovery kit to a new private file and returns its path. Without
@@ -300,8 +299,9 @@ impl Engine {
             &format!("DBackup recovery kit - {}", profile.name),
             "txt",
         )?;
-        let kit = self.export_recovery_kit(&profile.id, now)?;
+        let kit = self.export_recovery_kit(&profile.id)?;
         write_private(&path, kit.as_bytes())?;
+        self.recovery_kit_saved(&profile.id, now)?;
         Ok(path)
     }
 
@@ -361,5 +361,31 @@ mod tests {
         assert!(parse_key("not a key").is_none());
         assert!(parse_key(&"a".repeat(63)).is_none());
         assert!(parse_key(&"a".repeat(65)).is_none());
+    }
+
+    /// The kit DBackup writes is byte for byte the one docs/FORMAT.md specifies, and
+    /// reads back to its key: a decoder written from the document reads real kits.
+    #[test]
+    fn the_kit_written_is_the_documented_vector() {
+        let doc = include_str!("../../../docs/FORMAT.md");
+        let start = doc
+            .find("<!-- vector recovery-kit/file -->")
+            .and_then(|at| doc[at..].find("```text\n").map(|fence| at + fence + 8))
+            .unwrap();
+        let documented = &doc[start..start + doc[start..].find("```").unwrap()];
+        let mut bytes = [0u8; 32];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        let key = Key::from_bytes(bytes);
+        let kit = recovery_kit(&key, "vectors", "2025-01-02T03:04:05Z");
+        assert_eq!(kit, documented);
+        assert_eq!(parse_key(&kit).unwrap().expose(), key.expose());
+        // A profile named with 64 hex digits still gives the key, not its name.
+        let named = recovery_kit(&key, &"f".repeat(64), "2025-01-02T03:04:05Z");
+        assert_eq!(parse_key(&named).unwrap().expose(), key.expose());
+        // An edited Key ID line refuses the kit rather than give a wrong key.
+        let edited = kit.replace(&key.id().to_string(), "deadbeef");
+        assert!(parse_key(&edited).is_none());
     }
 }

@@ -11,6 +11,7 @@ mod destinations;
 mod error;
 pub mod glacier;
 pub mod inspect;
+pub mod installation;
 pub mod jobs;
 pub mod keys;
 pub mod manifest;
@@ -33,7 +34,7 @@ mod test_bench;
 
 pub use destinations::{DestinationKind, DestinationView, NewLocalDestination};
 pub use error::{EngineError, ErrorCode};
-pub use paths::AppPaths;
+pub use paths::{create_private_dir, AppPaths};
 pub use secrets::{Keyring, Secret};
 pub use sources::{NewSource, OpenSource, SourceKind, SourceSettings, SourceView};
 
@@ -61,6 +62,8 @@ pub struct Engine {
     keyring: Keyring,
     /// Schedules and retention periods are in this zone: the user's own.
     time_zone: TimeZone,
+    /// Recorded in every manifest: whose backups retention may judge.
+    installation_id: String,
 }
 
 impl std::fmt::Debug for Engine {
@@ -74,8 +77,19 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Opens (creating and migrating if needed) the state database under `paths`.
     pub fn open(paths: AppPaths, keyring: Keyring) -> Result<Self, EngineError> {
+        let private = |path: &std::path::Path, source: std::io::Error| {
+            EngineError::Store(dbackup_store::StoreError::MakePrivate {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        paths::create_private_dir(paths.data_dir()).map_err(|e| private(paths.data_dir(), e))?;
         let store = Store::open(&paths.database())?;
+        // SQLite creates its -wal and -shm files with the database's own mode.
+        paths::make_private(&paths.database()).map_err(|e| private(&paths.database(), e))?;
+        let installation_id = installation::load_or_create(&store)?;
         Ok(Self {
+            installation_id,
             store: Mutex::new(store),
             paths,
             keyring,
@@ -89,8 +103,20 @@ impl Engine {
         self
     }
 
+    /// A fixed installation id, so the engine's tests can name the objects they expect.
+    #[cfg(test)]
+    pub(crate) fn with_installation_id(mut self, id: &str) -> Self {
+        self.installation_id = id.to_owned();
+        self
+    }
+
     pub fn time_zone(&self) -> &TimeZone {
         &self.time_zone
+    }
+
+    /// This installation's id (see `installation`).
+    pub fn installation_id(&self) -> &str {
+        &self.installation_id
     }
 
     pub fn paths(&self) -> &AppPaths {

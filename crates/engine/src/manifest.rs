@@ -28,6 +28,9 @@ pub struct Manifest {
     pub db_engine: Option<String>,
     #[serde(default)]
     pub db_version: Option<String>,
+    /// The installation (computer) that made it: retention judges only its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installation_id: Option<String>,
     /// The database this backup holds, for servers with several.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,

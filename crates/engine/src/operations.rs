@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::alerts::human_size;
-use crate::restore::{restore_to_file, verify, SharedKeys};
+use crate::restore::{restore_to_file, verify, SharedKeys, Trust};
 use crate::source_run::{restore_to_source, FailureView, RestoreInto};
 use crate::transfer::progress::{Phase, Progress, ProgressReporter};
 use crate::{Engine, EngineError};
@@ -50,6 +50,9 @@ pub struct RestoreRequest {
     pub path: Option<String>,
     /// Confirmed: the target may hold data, which the restore replaces.
     pub overwrite: bool,
+    /// Confirmed: the backup is not encrypted, and the user knows where it came from.
+    #[serde(default)]
+    pub allow_unencrypted: bool,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -212,9 +215,13 @@ impl Operations {
         object: &str,
         target: &Path,
         decrypt: bool,
+        allow_unencrypted: bool,
     ) -> Result<String, EngineError> {
         let target = checked_target(target)?;
         let (destination, key, keys) = self.open(destination_id, object)?;
+        let trust = self
+            .engine
+            .trust_for(destination_id, object, allow_unencrypted)?;
         self.spawn(
             OperationKind::Download,
             destination_id,
@@ -226,6 +233,7 @@ impl Operations {
                         destination,
                         &key,
                         keys,
+                        trust,
                         &target,
                         false,
                         &progress,
@@ -274,6 +282,9 @@ impl Operations {
             clean: false,
             overwrite: request.overwrite,
             count_rows: false,
+            trust: self
+                .engine
+                .trust_for(destination_id, object, request.allow_unencrypted)?,
         };
         self.spawn(
             OperationKind::Restore,
@@ -465,6 +476,34 @@ async fn download_raw(
         let _ = std::fs::remove_file(&temp);
     }
     result
+}
+
+impl Engine {
+    /// What a restore of a catalogued backup accepts: when the catalog says an
+    /// encrypting job of this computer made it, only an encrypted archive.
+    pub fn trust_for(
+        &self,
+        destination_id: &str,
+        object: &str,
+        allow_unencrypted: bool,
+    ) -> Result<Trust, EngineError> {
+        let job_id = self
+            .store()
+            .backup(destination_id, object)?
+            .and_then(|b| b.job_id);
+        let encrypting_job = match job_id.map(|id| self.load_job(&id)) {
+            Some(Ok(job)) => job.key_profile_id.is_some().then_some(job.name),
+            // A job removed since, or another computer's: the user's choice decides.
+            Some(Err(EngineError::Store(dbackup_store::StoreError::NotFound { .. }))) | None => {
+                None
+            }
+            Some(Err(e)) => return Err(e),
+        };
+        Ok(Trust {
+            allow_unencrypted,
+            encrypting_job,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,77 @@ const QUEUE: usize = 1;
 
 pub type SharedKeys = Arc<dyn KeyLookup + Send + Sync>;
 
+/// What a restore accepts from a destination. Anyone who can write there (or sit on
+/// the path of a plain-HTTP endpoint) can plant an archive, and only one encrypted
+/// with one of the user's keys cannot be forged (reading it authenticates every
+/// chunk): restoring an unencrypted one is the user's explicit choice, and a backup
+/// of a job that encrypts must be encrypted with a key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// The user chose to accept an unencrypted archive.
+    pub allow_unencrypted: bool,
+    /// The name of the job the catalog says made it, when that job encrypts: then
+    /// only an archive encrypted with a key is accepted, whatever the choice above.
+    pub encrypting_job: Option<String>,
+}
+
+impl Trust {
+    /// For reads that only check (verify): nothing read is kept or run.
+    pub fn checking_only() -> Self {
+        Self {
+            allow_unencrypted: true,
+            encrypting_job: None,
+        }
+    }
+
+    pub fn allowing_unencrypted(allow: bool) -> Self {
+        Self {
+            allow_unencrypted: allow,
+            encrypting_job: None,
+        }
+    }
+
+    /// Refuses what this trust does not accept. `encryption` is `none`, `key` or
+    /// `passphrase`, as the header says.
+    pub fn check(&self, object: &str, encryption: &str) -> Result<(), EngineError> {
+        if let Some(job) = &self.encrypting_job {
+            if encryption != "key" {
+                let found = if encryption == "passphrase" {
+                    "is encrypted with a passphrase instead"
+                } else {
+                    "is not encrypted"
+                };
+                return Err(EngineError::NotFromJob {
+                    object: object.to_owned(),
+                    detail: format!(
+                        "the job {job} encrypts its backups with a key, and this one {found}"
+                    ),
+                });
+            }
+            return Ok(());
+        }
+        if encryption == "none" && !self.allow_unencrypted {
+            return Err(EngineError::Unencrypted {
+                object: object.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_header(&self, object: &str, header: &Header) -> Result<(), EngineError> {
+        self.check(object, encryption_name(header))
+    }
+}
+
+/// `none`, `key` or `passphrase`: how manifests and inspections name a header's encryption.
+pub(crate) fn encryption_name(header: &Header) -> &'static str {
+    match header.encryption {
+        dbackup_archive::EncryptionInfo::None => "none",
+        dbackup_archive::EncryptionInfo::KeyProfile { .. } => "key",
+        dbackup_archive::EncryptionInfo::Passphrase { .. } => "passphrase",
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReadReport {
@@ -147,6 +218,7 @@ async fn read_into<W: Write + Send + 'static>(
     destination: Arc<dyn Destination>,
     object: &ObjectKey,
     keys: SharedKeys,
+    trust: Trust,
     sink: W,
     progress: &ProgressReporter,
     cancel: &CancellationToken,
@@ -165,10 +237,15 @@ async fn read_into<W: Write + Send + 'static>(
     );
     let written = Arc::new(AtomicU64::new(0));
     let written2 = written.clone();
+    let object_name = object.to_string();
     let mut decode = tokio::task::spawn_blocking(move || {
         let mut hashing = HashingReader::new(ChannelReader::new(rx));
         let reader = ArchiveReader::open(&mut hashing, keys.as_ref())?;
         let header = reader.header().clone();
+        // Before a byte reaches the target.
+        trust
+            .check_header(&object_name, &header)
+            .map_err(ReadFailure::Refused)?;
         // Reading, decrypting and hashing on one thread, decompressing on one per
         // core, and writing the target on this one: none waits for another.
         let mut sink = CountingWriter {
@@ -204,6 +281,7 @@ async fn read_into<W: Write + Send + 'static>(
     let (stored, sha, header, sink) = match result {
         Ok(Ok(v)) => v,
         Ok(Err(ReadFailure::Archive(e))) => return Err(e.into()),
+        Ok(Err(ReadFailure::Refused(e))) => return Err(e),
         Ok(Err(ReadFailure::Target(e))) => {
             return Err(EngineError::RestoreTarget {
                 detail: e.to_string(),
@@ -227,6 +305,22 @@ async fn read_into<W: Write + Send + 'static>(
     }
     let mut manifest_checked = false;
     if let Some(m) = manifest {
+        // Retention and the explorer go by the manifest: it must say what the archive's
+        // header (bound to every chunk) says.
+        let metadata = &header.metadata;
+        let created = m.created_at.parse::<jiff::Timestamp>().ok();
+        for (what, agrees) in [
+            ("job", m.job_id == metadata.job_id),
+            ("database", m.database == metadata.database),
+            ("creation time", created == Some(metadata.created_at)),
+        ] {
+            if !agrees {
+                return Err(EngineError::Mismatch {
+                    object: object.to_string(),
+                    detail: format!("its manifest names another {what} than the archive's header"),
+                });
+            }
+        }
         if m.stored_size != stored {
             return Err(EngineError::Mismatch {
                 object: object.to_string(),
@@ -270,6 +364,8 @@ async fn read_into<W: Write + Send + 'static>(
 enum ReadFailure {
     Archive(ArchiveError),
     Target(io::Error),
+    /// The archive is not one this restore trusts.
+    Refused(EngineError),
 }
 
 impl From<ArchiveError> for ReadFailure {
@@ -304,17 +400,28 @@ pub async fn verify(
     progress: &ProgressReporter,
     cancel: &CancellationToken,
 ) -> Result<ReadReport, EngineError> {
-    let (report, _, _) = read_into(destination, object, keys, io::sink(), progress, cancel).await?;
+    let (report, _, _) = read_into(
+        destination,
+        object,
+        keys,
+        Trust::checking_only(),
+        io::sink(),
+        progress,
+        cancel,
+    )
+    .await?;
     Ok(report)
 }
 
 /// Restores into `target`: written to a temp file beside it and renamed into place
 /// only when complete and checked, so a failure (disk full, wrong key, damage) never
 /// leaves a partial file under the final name, nor touches an existing one.
+#[allow(clippy::too_many_arguments)]
 pub async fn restore_to_file(
     destination: Arc<dyn Destination>,
     object: &ObjectKey,
     keys: SharedKeys,
+    trust: Trust,
     target: &Path,
     overwrite: bool,
     progress: &ProgressReporter,
@@ -334,7 +441,7 @@ pub async fn restore_to_file(
         DurableFile::create(&temp, Caching::Bypass).map_err(|e| EngineError::RestoreTarget {
             detail: format!("cannot create {}: {e}", temp.display()),
         })?;
-    let result = read_into(destination, object, keys, file, progress, cancel).await;
+    let result = read_into(destination, object, keys, trust, file, progress, cancel).await;
     let finished = result.and_then(|(report, file, _)| {
         let file = file.finish().map_err(|e| EngineError::RestoreTarget {
             detail: format!("cannot write {}: {e}", temp.display()),
@@ -367,13 +474,14 @@ pub async fn restore_into<T: Send + 'static>(
     destination: Arc<dyn Destination>,
     object: &ObjectKey,
     keys: SharedKeys,
+    trust: Trust,
     consumer: impl FnOnce(&mut dyn io::Read) -> Result<T, EngineError> + Send + 'static,
     progress: &ProgressReporter,
     cancel: &CancellationToken,
 ) -> Result<(ReadReport, T), EngineError> {
     let (writer, mut reader) = crate::transfer::pipe::handoff(8);
     let consumer = tokio::task::spawn_blocking(move || consumer(&mut reader));
-    let read = read_into(destination, object, keys, writer, progress, cancel).await;
+    let read = read_into(destination, object, keys, trust, writer, progress, cancel).await;
     let read = match read {
         Ok((report, writer, _)) => {
             writer.finish();
@@ -390,5 +498,38 @@ pub async fn restore_into<T: Send + 'static>(
         (Err(EngineError::RestoreTarget { .. }), Err(e)) => Err(e),
         (Err(e), _) => Err(e),
         (Ok(_), Err(e)) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unencrypted_archive_is_restored_only_by_choice_and_never_for_an_encrypting_job() {
+        let refused = Trust::default().check("a.dbk", "none").unwrap_err();
+        assert!(
+            matches!(refused, EngineError::Unencrypted { .. }),
+            "{refused}"
+        );
+        assert_eq!(refused.code(), crate::ErrorCode::InvalidInput);
+        Trust::allowing_unencrypted(true)
+            .check("a.dbk", "none")
+            .unwrap();
+        Trust::default().check("a.dbk", "key").unwrap();
+        Trust::default().check("a.dbk", "passphrase").unwrap();
+
+        let job = Trust {
+            allow_unencrypted: true,
+            encrypting_job: Some("orders".into()),
+        };
+        job.check("a.dbk", "key").unwrap();
+        for planted in ["none", "passphrase"] {
+            let e = job.check("a.dbk", planted).unwrap_err();
+            assert!(matches!(e, EngineError::NotFromJob { .. }), "{e}");
+            assert!(e.to_string().contains("the job orders encrypts"), "{e}");
+        }
+        // Verifying reads anything: nothing read is kept or run.
+        Trust::checking_only().check("a.dbk", "none").unwrap();
     }
 }

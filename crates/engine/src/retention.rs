@@ -107,6 +107,9 @@ pub struct Candidate {
 #[serde(rename_all = "camelCase")]
 pub struct Decision {
     pub object: String,
+    /// The series it was judged in, e.g. `database shop, from this computer`: each
+    /// database (and each computer's backups) is judged on its own.
+    pub series: String,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub keep: bool,
@@ -256,6 +259,7 @@ pub fn plan(
         .zip(reasons)
         .map(|(b, reason)| Decision {
             object: b.object.clone(),
+            series: String::new(),
             created_at: b.created_at.to_string(),
             keep: reason.is_some(),
             reason: reason.unwrap_or_else(|| match retention {

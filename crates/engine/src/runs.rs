@@ -468,11 +468,13 @@ impl Engine {
             Err(e) => return failed(&e),
         };
         let mut outcome = outcome_of(job, &destinations, &report);
-        // Retention only where this run stored everything: a failed upload must never
-        // lead to deleting the older backups that are now the newest good ones.
+        // Retention judges a series (a database, the roles) only where this run added a
+        // backup to it: a failed upload must never lead to deleting the older backups
+        // that are now the newest good ones, and one database failing must not cost the
+        // others their pruning either.
         for (target, result) in job.targets.iter().zip(outcome.destinations.iter_mut()) {
             self.catalog_run_objects(run_id, target, &report, now);
-            if !result.stored || target.retention == crate::retention::Retention::None {
+            if result.objects.is_empty() || target.retention == crate::retention::Retention::None {
                 continue;
             }
             if cancel.is_cancelled() {
@@ -482,10 +484,13 @@ impl Engine {
                 .apply_retention_to(
                     job,
                     &target.destination_id,
-                    target.retention,
-                    now,
-                    Some(run_id),
-                    &result.objects,
+                    crate::catalog::RetentionPass {
+                        retention: target.retention,
+                        now,
+                        run_id: Some(run_id),
+                        which: crate::catalog::Judge::SeriesOf(&result.objects),
+                        just_stored: &result.objects,
+                    },
                 )
                 .await;
             result.retention = Some(match applied {
@@ -551,6 +556,7 @@ impl Engine {
                 settings,
                 destinations,
                 trigger: trigger.as_str().into(),
+                installation_id: Some(self.installation_id.clone()),
                 now,
             },
         ))

@@ -87,6 +87,10 @@ pub struct S3DestinationConfig {
     pub sse: SseMode,
     pub kms_key_id: Option<String>,
     pub transfer_acceleration: bool,
+    /// The user chose plain HTTP to a server that is not on this computer or a
+    /// private network (the window warns about it).
+    #[serde(default)]
+    pub allow_plain_http: bool,
 }
 
 /// Where an S3 destination's credentials come from.
@@ -139,6 +143,10 @@ pub struct NewS3Destination {
     pub sse: SseMode,
     pub kms_key_id: Option<String>,
     pub transfer_acceleration: bool,
+    /// Plain HTTP to a server beyond this computer and private networks: only by
+    /// this explicit choice.
+    #[serde(default)]
+    pub allow_plain_http: bool,
 }
 
 impl std::fmt::Debug for NewS3Destination {
@@ -153,6 +161,60 @@ impl std::fmt::Debug for NewS3Destination {
             .field("credentials", &self.credentials)
             .finish_non_exhaustive()
     }
+}
+
+/// The host of an endpoint without its scheme: `[::1]:7480/x` gives `::1`.
+pub fn endpoint_host(without_scheme: &str) -> String {
+    let authority = without_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let authority = authority.rsplit('@').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// This computer or a private network: loopback, RFC 1918 and unique-local
+/// addresses, link-local, `localhost` and `.local` names. Only there is plain HTTP
+/// accepted without an explicit choice.
+pub fn is_local_or_private(host: &str) -> bool {
+    if host == "localhost" || host.ends_with(".localhost") || host.ends_with(".local") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            let first = ip.segments()[0];
+            ip.is_loopback()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link local
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_private())
+        }
+        Err(_) => false,
+    }
+}
+
+/// Plain HTTP carries the keys' signatures and every byte in clear: accepted for this
+/// computer and private networks, elsewhere only by the user's explicit choice.
+pub fn check_plain_http(endpoint: &str, allowed: bool) -> Result<(), EngineError> {
+    let Some(rest) = endpoint.trim().strip_prefix("http://") else {
+        return Ok(());
+    };
+    let host = endpoint_host(rest);
+    if allowed || is_local_or_private(&host) {
+        return Ok(());
+    }
+    Err(EngineError::invalid(
+        "endpoint",
+        format!(
+            "{endpoint} is plain HTTP to {host}, which is neither this computer nor a private network: anyone on the way could read and change the backups. Use https://, or choose to allow plain HTTP for this server (--allow-plain-http) if you know the network"
+        ),
+    ))
 }
 
 /// S3's bucket naming rules, checked before any request is made.
@@ -346,6 +408,7 @@ pub fn validate(
                     "give the server's URL, e.g. https://s3.eu-central-003.backblazeb2.com",
                 ));
             }
+            check_plain_http(endpoint, input.allow_plain_http)?;
             let region = input.region.trim();
             let region = if region.is_empty() {
                 "us-east-1"
@@ -392,6 +455,7 @@ pub fn validate(
         sse: input.sse,
         kms_key_id,
         transfer_acceleration: input.transfer_acceleration,
+        allow_plain_http: input.allow_plain_http && input.provider == S3Provider::Custom,
     };
     Ok((name, config, secret, notices))
 }
@@ -641,6 +705,10 @@ impl Engine {
         config: serde_json::Value,
     ) -> Result<S3Destination, EngineError> {
         let config = stored_config(id, config)?;
+        // Stored settings may come from an imported file: the same rule as the form's.
+        if let Some(endpoint) = &config.endpoint {
+            check_plain_http(endpoint, config.allow_plain_http)?;
+        }
         let secret = match config.credentials {
             CredentialSource::AccessKey => match self.keyring.get(&secret_account(id)) {
                 Ok(secret) => Some(secret),
@@ -777,7 +845,45 @@ mod tests {
             sse: SseMode::S3Managed,
             kms_key_id: None,
             transfer_acceleration: false,
+            allow_plain_http: false,
         }
+    }
+
+    #[test]
+    fn plain_http_goes_only_to_this_computer_or_a_private_network_unless_chosen() {
+        for local in [
+            "http://127.0.0.1:7480",
+            "http://localhost:9000/",
+            "http://[::1]:7480",
+            "http://10.1.2.3",
+            "http://192.168.1.20:9000",
+            "http://172.16.0.9",
+            "http://nas.local:9000",
+            "http://[fd00::5]:80",
+            "https://s3.example.com",
+        ] {
+            check_plain_http(local, false).unwrap_or_else(|e| panic!("{local}: {e}"));
+        }
+        for remote in [
+            "http://s3.example.com",
+            "http://8.8.8.8:80",
+            "http://172.32.0.1",
+            "http://user@evil.example.net:9000/x",
+            "http://127.0.0.1.evil.example.net",
+            "http://[2001:db8::1]",
+        ] {
+            let e = check_plain_http(remote, false).unwrap_err();
+            assert_eq!(e.field(), Some("endpoint"), "{remote}");
+            assert!(e.to_string().contains("https://"), "{e}");
+            check_plain_http(remote, true).unwrap();
+        }
+        let mut custom = form();
+        custom.provider = S3Provider::Custom;
+        custom.endpoint = Some("http://ceph.example.org:7480".into());
+        assert!(validate(&custom).is_err());
+        custom.allow_plain_http = true;
+        let (_, config, _, _) = validate(&custom).unwrap();
+        assert!(config.allow_plain_http);
     }
 
     #[test]

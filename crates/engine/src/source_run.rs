@@ -20,13 +20,13 @@ use tokio_util::sync::CancellationToken;
 use crate::backup::{
     free_object_name, run_backup, BackupPlan, BackupReport, BackupStatus, NamedDestination,
 };
-use crate::restore::{restore_into, restore_to_file, ReadReport, SharedKeys};
+use crate::restore::{restore_into, restore_to_file, ReadReport, SharedKeys, Trust};
 use crate::sources::{OpenSource, SourceKind, SourceSettings};
 use crate::transfer::progress::ProgressReporter;
 use crate::{EngineError, ErrorCode};
 
 /// The source kind recorded for a PostgreSQL server's roles and tablespaces.
-const POSTGRES_GLOBALS: &str = "postgres-globals";
+pub(crate) const POSTGRES_GLOBALS: &str = "postgres-globals";
 
 #[derive(Debug, Clone)]
 pub struct SourceBackupPlan {
@@ -36,6 +36,8 @@ pub struct SourceBackupPlan {
     pub settings: WriterSettings,
     pub destinations: Vec<NamedDestination>,
     pub trigger: String,
+    /// The installation making it (recorded in manifests and object names).
+    pub installation_id: Option<String>,
     pub now: Timestamp,
 }
 
@@ -205,21 +207,38 @@ fn open_input(source: &OpenSource, unit: &Unit) -> Result<Input, EngineError> {
     }
 }
 
-/// `<job>/<job>_<UTC yyyy-MM-ddTHH-mm-ssZ>[_<unit>].dbk`: readable and sorting by time.
+/// `<job>/<job>_<UTC yyyy-MM-ddTHH-mm-ssZ>[_<unit>][_<installation tag>].dbk`: readable,
+/// sorting by time, and never the same for two computers backing up the same job.
 pub fn object_name(
     job: &str,
     unit: Option<&str>,
+    installation_id: Option<&str>,
     now: Timestamp,
 ) -> Result<ObjectKey, EngineError> {
-    let job = safe_segment(job).ok_or_else(|| {
-        EngineError::invalid("name", "give the backup a name with letters or digits")
-    })?;
+    let job = job_folder(job)?;
     let stamp = now.strftime("%Y-%m-%dT%H-%M-%SZ");
-    let name = match unit.and_then(safe_segment) {
-        Some(unit) => format!("{job}/{job}_{stamp}_{unit}.dbk"),
-        None => format!("{job}/{job}_{stamp}.dbk"),
-    };
+    let mut name = format!("{job}/{job}_{stamp}");
+    if let Some(unit) = unit.and_then(safe_segment) {
+        name.push('_');
+        name.push_str(&unit);
+    }
+    if let Some(tag) = installation_id
+        .map(crate::installation::name_tag)
+        .filter(|t| !t.is_empty())
+    {
+        name.push('_');
+        name.push_str(&tag);
+    }
+    name.push_str(".dbk");
     Ok(ObjectKey::new(name)?)
+}
+
+/// The folder a job's backups go in: two jobs whose names map to the same folder would
+/// share it, so job names are checked against it.
+pub fn job_folder(job: &str) -> Result<String, EngineError> {
+    safe_segment(job).ok_or_else(|| {
+        EngineError::invalid("name", "give the backup a name with letters or digits")
+    })
 }
 
 fn safe_segment(text: &str) -> Option<String> {
@@ -322,7 +341,12 @@ async fn backup_unit(
     let mut settings = plan.settings.clone();
     settings.metadata = metadata;
     let label = unit.label();
-    let object = object_name(&plan.job_name, several.then_some(label.as_str()), plan.now)?;
+    let object = object_name(
+        &plan.job_name,
+        several.then_some(label.as_str()),
+        plan.installation_id.as_deref(),
+        plan.now,
+    )?;
     let object = free_object_name(&plan.destinations, object).await?;
     run_backup(
         input,
@@ -331,6 +355,7 @@ async fn backup_unit(
             settings,
             destinations: plan.destinations.clone(),
             trigger: plan.trigger.clone(),
+            installation_id: plan.installation_id.clone(),
             size_hint: size.map(|t| t + t / 1024 + 65536),
         },
         progress,
@@ -358,6 +383,8 @@ pub struct RestoreInto {
     pub overwrite: bool,
     /// Afterwards, count the rows of every table.
     pub count_rows: bool,
+    /// What is accepted from the destination (unencrypted only when chosen).
+    pub trust: Trust,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -383,6 +410,8 @@ pub async fn restore_to_source(
     cancel: &CancellationToken,
 ) -> Result<SourceRestoreReport, EngineError> {
     let info = crate::inspect::inspect(destination.clone(), object).await?;
+    // Before any restore tool starts (some create the target database first).
+    into.trust.check(&info.object, &info.encryption)?;
     let kind = info.source_kind.clone().unwrap_or_default();
     let expected = match &source.settings {
         SourceSettings::Postgres(_) => &["postgres", POSTGRES_GLOBALS][..],
@@ -422,6 +451,7 @@ pub async fn restore_to_source(
                 destination,
                 object,
                 keys,
+                into.trust.clone(),
                 move |input| Ok(pg.restore_globals(input)?),
                 progress,
                 cancel,
@@ -437,6 +467,7 @@ pub async fn restore_to_source(
                 destination,
                 object,
                 keys,
+                into.trust.clone(),
                 move |input| Ok(server.restore(&db, input, options)?),
                 progress,
                 cancel,
@@ -450,6 +481,7 @@ pub async fn restore_to_source(
                 destination,
                 object,
                 keys,
+                into.trust.clone(),
                 &path,
                 into.overwrite,
                 progress,
@@ -468,6 +500,7 @@ pub async fn restore_to_source(
                 destination,
                 object,
                 keys,
+                into.trust.clone(),
                 move |input| {
                     Ok(dbackup_sources::folder::restore_tar(
                         input,
@@ -565,16 +598,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn object_names_sort_by_time_and_name_the_unit() {
+    fn object_names_sort_by_time_and_name_the_unit_and_the_installation() {
         let now: Timestamp = "2026-12-01T22:05:09Z".parse().unwrap();
         assert_eq!(
-            object_name("Orders DB", None, now).unwrap().to_string(),
+            object_name("Orders DB", None, None, now)
+                .unwrap()
+                .to_string(),
             "Orders-DB/Orders-DB_2026-12-01T22-05-09Z.dbk"
         );
         assert_eq!(
-            object_name("pg", Some("shop/x"), now).unwrap().to_string(),
+            object_name("pg", Some("shop/x"), None, now)
+                .unwrap()
+                .to_string(),
             "pg/pg_2026-12-01T22-05-09Z_shop-x.dbk"
         );
-        assert!(object_name("///", None, now).is_err());
+        // Two computers running the same job in the same second write two names.
+        let one = object_name("pg", Some("shop"), Some("0a1b2c3d4e5f"), now).unwrap();
+        let two = object_name("pg", Some("shop"), Some("f9e8d7c6b5a4"), now).unwrap();
+        assert_eq!(
+            one.to_string(),
+            "pg/pg_2026-12-01T22-05-09Z_shop_0a1b2c3d.dbk"
+        );
+        assert_ne!(one, two);
+        assert!(object_name("///", None, None, now).is_err());
     }
 }

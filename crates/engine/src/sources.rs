@@ -58,7 +58,45 @@ pub enum SourceSettings {
     Folder(FolderSettings),
 }
 
+/// Where a stored password goes: the server, the user, how it travels and the tools
+/// it is handed to. When any of these changes, the password must be typed again.
+#[derive(Debug, PartialEq)]
+enum PasswordRoute<'a> {
+    Postgres {
+        host: String,
+        port: u16,
+        user: &'a str,
+        ssl_mode: dbackup_sources::postgres::SslMode,
+        tools: Option<&'a std::path::Path>,
+    },
+    Mysql {
+        host: String,
+        port: u16,
+        user: &'a str,
+        tools: Option<&'a std::path::Path>,
+    },
+}
+
 impl SourceSettings {
+    fn password_route(&self) -> Option<PasswordRoute<'_>> {
+        match self {
+            SourceSettings::Postgres(c) => Some(PasswordRoute::Postgres {
+                host: c.host.trim().to_ascii_lowercase(),
+                port: c.port,
+                user: &c.user,
+                ssl_mode: c.ssl_mode,
+                tools: c.tools_dir.as_deref(),
+            }),
+            SourceSettings::Mysql(c) => Some(PasswordRoute::Mysql {
+                host: c.host.trim().to_ascii_lowercase(),
+                port: c.port,
+                user: &c.user,
+                tools: c.tools_dir.as_deref(),
+            }),
+            SourceSettings::Sqlite(_) | SourceSettings::Folder(_) => None,
+        }
+    }
+
     pub fn kind(&self) -> SourceKind {
         match self {
             SourceSettings::Postgres(_) => SourceKind::Postgres,
@@ -414,6 +452,10 @@ impl Engine {
         } else {
             None
         };
+        if previous.is_some() && typed.is_none() && !clear_password {
+            let before = SourceSettings::from_record(&record)?;
+            refuse_moved_password(&before, &input.settings)?;
+        }
         // The keyring first, as when adding; put back if the row cannot change.
         match (&typed, clear_password && previous.is_some()) {
             (Some(password), _) => self.keyring.set(&account, password)?,
@@ -460,12 +502,19 @@ impl Engine {
         mut input: NewSource,
     ) -> Result<ServerInfo, EngineError> {
         let typed = input.typed_password();
+        input.settings.validate()?;
         let password = match typed {
             Some(p) => Some(p),
-            None if input.settings.takes_password() => self.stored_password(id)?,
+            None if input.settings.takes_password() => {
+                let stored = self.stored_password(id)?;
+                if stored.is_some() {
+                    let before = SourceSettings::from_record(&self.store().source(id)?)?;
+                    refuse_moved_password(&before, &input.settings)?;
+                }
+                stored
+            }
             None => None,
         };
-        input.settings.validate()?;
         OpenSource {
             id: id.to_owned(),
             name: input.name,
@@ -529,4 +578,20 @@ impl Engine {
     pub fn test_source(&self, id: &str) -> Result<ServerInfo, EngineError> {
         self.open_source(id)?.check()
     }
+}
+
+/// A stored password is only ever sent where it was typed for: a changed server, user,
+/// connection security or tools folder needs it typed again (a mistyped or hostile
+/// host would otherwise receive it, in clear where the connection allows).
+fn refuse_moved_password(
+    before: &SourceSettings,
+    after: &SourceSettings,
+) -> Result<(), EngineError> {
+    if before.password_route() == after.password_route() {
+        return Ok(());
+    }
+    Err(EngineError::invalid(
+        "password",
+        "the server, port, user, connection security or tools folder changed, so the stored password is not sent there: type the password again (or choose to forget it)",
+    ))
 }

@@ -12,6 +12,9 @@ use crate::schedule::{CatchUp, Schedule};
 use crate::sources::{FolderSettings, NewSource, SourceSettings};
 use crate::{AppPaths, Engine, Keyring, NewLocalDestination};
 
+/// The installation id of every bench: its tag, `be0c4a11`, is in the object names.
+pub const INSTALLATION: &str = "be0c4a11e5e14c7c9d8f00112233aabb";
+
 pub fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
@@ -44,7 +47,8 @@ impl Bench {
             Keyring::new("dbackup-scheduler-tests"),
         )
         .unwrap()
-        .with_time_zone(TimeZone::get("Europe/Berlin").unwrap());
+        .with_time_zone(TimeZone::get("Europe/Berlin").unwrap())
+        .with_installation_id(INSTALLATION);
         let t0 = ts("2026-03-01T00:00:00Z");
         let source_id = engine
             .add_source(

@@ -49,6 +49,7 @@ fn s3(name: &str) -> NewS3Destination {
         sse: SseMode::BucketDefault,
         kms_key_id: None,
         transfer_acceleration: false,
+        allow_plain_http: false,
     }
 }
 
@@ -118,7 +119,28 @@ fn first_computer(dir: &std::path::Path, engine: &Engine) -> Exported {
         )
         .unwrap();
     let key = engine.create_key_profile("Office key", now()).unwrap();
-    let kit = engine.export_recovery_kit(&key.id, now()).unwrap();
+    // A kit that could not be written is not an exported kit: the warning stays.
+    let unwritable = dir.join("no such folder").join("kit.txt");
+    assert!(engine
+        .save_recovery_kit(&key.id, Some(unwritable), now())
+        .is_err());
+    let listed = |id: &str| {
+        engine
+            .list_key_profiles()
+            .unwrap()
+            .into_iter()
+            .find(|k| k.id == id)
+            .unwrap()
+    };
+    assert!(
+        !listed(&key.id).exported,
+        "marked exported before the kit was written"
+    );
+    let written = engine
+        .save_recovery_kit(&key.id, Some(dir.join("kit.txt")), now())
+        .unwrap();
+    assert!(listed(&key.id).exported);
+    let kit = std::fs::read_to_string(written).unwrap();
     let job = |name: &str, source: &str, targets: Vec<JobTarget>, key: Option<String>| JobInput {
         name: name.into(),
         source_id: source.into(),
@@ -284,7 +306,23 @@ fn a_configuration_moves_without_its_secrets_and_asks_for_them() {
     assert_eq!(photos.level, 7);
     assert_eq!(photos.targets[0].destination_name, "NAS");
     assert_eq!(photos.targets[0].retention, Retention::Last { count: 3 });
-    assert!(photos.enabled);
+    // Paused whatever the file said, and the preview says why in words.
+    assert!(
+        !photos.enabled,
+        "an imported job must not start sending data"
+    );
+    let (_, detail) = outcome(&report, ImportedKind::Job, "Photos");
+    assert!(detail.contains("imported paused"), "{detail}");
+    let warnings = &report
+        .items
+        .iter()
+        .find(|i| i.what == ImportedKind::Job && i.name == "Photos")
+        .unwrap()
+        .warnings;
+    assert!(
+        warnings.iter().any(|w| w.contains("not encrypted")),
+        "{warnings:?}"
+    );
 
     let ceph = there
         .list_destinations()
@@ -477,27 +515,56 @@ fn editing_a_source_keeps_its_password_unless_retyped_or_cleared() {
             .map(|s| s.expose_secret().to_owned())
     };
 
-    let mut edit = postgres("Shop (primary)", Some(""));
-    if let SourceSettings::Postgres(c) = &mut edit.settings {
-        c.port = 5433;
-    }
-    let view = engine.update_source(&id, edit, false, now()).unwrap();
+    let view = engine
+        .update_source(&id, postgres("Shop (primary)", Some("")), false, now())
+        .unwrap();
     assert_eq!(view.name, "Shop (primary)");
-    assert!(view.location.contains(":5433/"), "{}", view.location);
     assert_eq!(
         stored().as_deref(),
         Some("first"),
         "an empty password keeps it"
     );
 
-    engine
-        .update_source(
-            &id,
-            postgres("Shop (primary)", Some("second")),
-            false,
-            now(),
-        )
-        .unwrap();
+    // The stored password never follows the source to another server, port, user,
+    // connection security or tools folder: it must be typed again.
+    let moved = |change: &dyn Fn(&mut PostgresConfig)| {
+        let mut edit = postgres("Shop (primary)", Some(""));
+        if let SourceSettings::Postgres(c) = &mut edit.settings {
+            change(c);
+        }
+        edit
+    };
+    type Change = dyn Fn(&mut PostgresConfig);
+    let changes: [&Change; 5] = [
+        &|c| c.host = "evil.example.net".into(),
+        &|c| c.port = 5433,
+        &|c| c.user = "someone".into(),
+        &|c| c.ssl_mode = SslMode::Disable,
+        &|c| c.tools_dir = Some("/tmp/tools".into()),
+    ];
+    for change in changes {
+        let err = engine
+            .update_source(&id, moved(change), false, now())
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+        assert_eq!(err.field(), Some("password"));
+        assert!(err.to_string().contains("type the password again"), "{err}");
+        // Nor does Test connection on the edit form send it there.
+        let err = engine.check_source_change(&id, moved(change)).unwrap_err();
+        assert_eq!(err.field(), Some("password"), "{err}");
+    }
+    assert_eq!(
+        stored().as_deref(),
+        Some("first"),
+        "a refused edit keeps it"
+    );
+
+    let mut retyped = postgres("Shop (primary)", Some("second"));
+    if let SourceSettings::Postgres(c) = &mut retyped.settings {
+        c.port = 5433;
+    }
+    let view = engine.update_source(&id, retyped, false, now()).unwrap();
+    assert!(view.location.contains(":5433/"), "{}", view.location);
     assert_eq!(stored().as_deref(), Some("second"));
 
     engine
@@ -527,4 +594,97 @@ fn editing_a_source_keeps_its_password_unless_retyped_or_cleared() {
     assert_eq!(stored(), None, "a refused edit stores no password");
     let form = engine.source_form(&id).unwrap();
     assert_eq!(form.name, "Shop (primary)");
+}
+
+#[test]
+fn a_shared_file_cannot_quietly_send_a_source_of_this_computer_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(engine) = engine(dir.path(), "shared") else {
+        return;
+    };
+    let production = engine
+        .add_source(postgres("Production", None), now())
+        .unwrap();
+    let file = serde_json::json!({
+        "format": "dbackup-config",
+        "version": 1,
+        "exportedAt": "2026-12-04T12:00:00Z",
+        "appVersion": "0.1.0",
+        "destinations": [
+            {"name": "Theirs", "kind": "s3", "config": {
+                "provider": "custom", "region": "us-east-1", "bucket": "drop", "prefix": "",
+                "endpoint": "http://203.0.113.7:9000", "pathStyle": true, "accountId": null,
+                "jurisdiction": null, "accessKeyId": "", "credentials": "default_chain",
+                "storageClass": "STANDARD", "sse": "bucket_default", "kmsKeyId": null,
+                "transferAcceleration": false}},
+            {"name": "Local NAS", "kind": "s3", "config": {
+                "provider": "custom", "region": "us-east-1", "bucket": "nas", "prefix": "",
+                "endpoint": "http://192.168.1.20:9000", "pathStyle": true, "accountId": null,
+                "jurisdiction": null, "accessKeyId": "", "credentials": "default_chain",
+                "storageClass": "STANDARD", "sse": "bucket_default", "kmsKeyId": null,
+                "transferAcceleration": false}}
+        ],
+        "sources": [
+            {"name": "Tools", "kind": "postgres", "hasSecret": false, "config": {
+                "host": "db.internal", "port": 5432, "user": "backup", "database": "shop",
+                "sslMode": "prefer", "toolsDir": "/tmp/not-pg-dump"}}
+        ],
+        "jobs": [{
+            "id": "not-a-uuid", "name": "Hourly", "source": "Production",
+            "targets": [{"destination": "Theirs", "retention": {"mode": "none"}}],
+            "schedule": {"kind": "hourly", "minute": 0}, "catchUp": "once",
+            "compression": "zstd", "level": 3, "encryptionKeyId": null,
+            "notifyOnFailure": true, "notifyOnSuccess": false, "enabled": true
+        }]
+    });
+    let file: dbackup_engine::config_file::ConfigFile = serde_json::from_value(file).unwrap();
+    let report = engine.import_config(&file, true, now()).unwrap();
+    let warnings = |what: ImportedKind, name: &str| {
+        report
+            .items
+            .iter()
+            .find(|i| i.what == what && i.name == name)
+            .unwrap_or_else(|| panic!("no {name} in {report:#?}"))
+            .warnings
+            .join(" | ")
+    };
+    let theirs = warnings(ImportedKind::Destination, "Theirs");
+    assert!(
+        theirs.contains("plain HTTP") && theirs.contains("anyone on the network path"),
+        "{theirs}"
+    );
+    assert!(warnings(ImportedKind::Destination, "Local NAS").contains("private network"));
+    let tools = warnings(ImportedKind::Source, "Tools");
+    assert!(
+        tools.contains("tools folder") && tools.contains("dropped"),
+        "{tools}"
+    );
+    let job = warnings(ImportedKind::Job, "Hourly");
+    assert!(
+        job.contains("\"Production\", a source that was already on this computer"),
+        "{job}"
+    );
+    assert!(job.contains("not encrypted"), "{job}");
+
+    let hourly = engine.find_job("Hourly").unwrap();
+    assert!(
+        !engine.job_view(&hourly, now()).unwrap().enabled,
+        "imported enabled"
+    );
+    let tools_source = engine.find_source("Tools").unwrap();
+    let form = serde_json::to_value(engine.source_form(&tools_source.id).unwrap()).unwrap();
+    assert!(
+        !form.to_string().contains("not-pg-dump"),
+        "the tools folder was kept: {form}"
+    );
+    // Even resumed, the public plain-HTTP destination is refused before any byte goes.
+    let theirs = engine
+        .list_destinations()
+        .unwrap()
+        .into_iter()
+        .find(|d| d.name == "Theirs")
+        .unwrap();
+    let err = engine.open_destination(&theirs.id).map(|_| ()).unwrap_err();
+    assert_eq!(err.field(), Some("endpoint"), "{err}");
+    let _ = production;
 }

@@ -36,6 +36,7 @@ fn form(name: &str, secret: &str) -> NewS3Destination {
         sse: SseMode::BucketDefault,
         kms_key_id: None,
         transfer_acceleration: false,
+        allow_plain_http: false,
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use dbackup_archive::{ArchiveMetadata, EncryptionSetting, Key, KeySet, WriterSettings};
 use dbackup_engine::backup::{run_backup, BackupPlan, BackupStatus, NamedDestination};
-use dbackup_engine::restore::{restore_to_file, verify, SharedKeys};
+use dbackup_engine::restore::{restore_to_file, verify, SharedKeys, Trust};
 use dbackup_engine::transfer::progress::{Phase, ProgressReporter};
 use dbackup_engine::ErrorCode;
 use dbackup_storage::{Destination, LocalFolder, ObjectKey, S3Destination, S3Settings};
@@ -72,6 +72,7 @@ async fn backup(
             settings: settings(encryption),
             destinations,
             trigger: "manual".into(),
+            installation_id: None,
             size_hint: None,
         },
         &progress,
@@ -142,6 +143,7 @@ async fn round_trip_to_two_folders_then_restore_and_verify_each() {
             dest,
             &object(),
             keys(key()),
+            Trust::allowing_unencrypted(true),
             &target,
             false,
             &progress,
@@ -182,6 +184,7 @@ async fn one_failing_destination_gives_partial_and_the_other_copy_is_complete() 
         dest,
         &object(),
         Arc::new(KeySet::new()),
+        Trust::allowing_unencrypted(true),
         &target,
         false,
         &progress,
@@ -267,6 +270,7 @@ async fn wrong_key_and_damage_are_told_apart_and_leave_no_file() {
         dest.clone(),
         &object(),
         keys(Key::from_bytes([8u8; 32])),
+        Trust::allowing_unencrypted(true),
         &target,
         false,
         &progress,
@@ -301,6 +305,7 @@ async fn wrong_key_and_damage_are_told_apart_and_leave_no_file() {
         dest,
         &object(),
         keys(key()),
+        Trust::allowing_unencrypted(true),
         &target,
         false,
         &progress,
@@ -326,6 +331,7 @@ async fn an_unencrypted_object_that_disagrees_with_its_manifest_fails_verify() {
             settings: s,
             destinations: vec![local("D", &folder)],
             trigger: "manual".into(),
+            installation_id: None,
             size_hint: None,
         },
         &progress,
@@ -373,6 +379,7 @@ async fn cancelling_stops_the_backup_and_leaves_nothing() {
         settings: settings(EncryptionSetting::KeyProfile(key())),
         destinations: vec![local("D", &folder)],
         trigger: "manual".into(),
+        installation_id: None,
         size_hint: None,
     };
     let run = {
@@ -467,6 +474,7 @@ async fn round_trip_through_s3_multipart() {
         dest,
         &object(),
         keys(key()),
+        Trust::allowing_unencrypted(true),
         &target,
         false,
         &progress,

@@ -8,6 +8,7 @@ pub mod folder;
 pub mod mysql;
 pub mod postgres;
 pub mod process;
+pub mod roles_script;
 pub mod sqlite;
 
 use serde::{Deserialize, Serialize};
@@ -110,6 +111,10 @@ pub enum SourceError {
     TargetNotEmpty { target: String },
     #[error("reading the backup failed during the restore ({detail}); the restored database is incomplete, restore again into a fresh one")]
     RestoreInput { detail: String },
+    #[error("the roles script in this backup holds {what} at line {line}, which pg_dumpall --globals-only never writes, so it was not run: the backup was altered or not made by DBackup. Restore the databases without the roles, and check who can write to the destination")]
+    UnsafeScript { line: usize, what: String },
+    #[error("the roles script in this backup is larger than {limit} MiB, which no server's roles need, so it was not run: the backup was altered or not made by DBackup")]
+    ScriptTooLarge { limit: u64 },
     #[error("{field}: {problem}")]
     Invalid {
         field: &'static str,

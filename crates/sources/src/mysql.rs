@@ -282,6 +282,18 @@ impl Mysql {
         }
         let file = self.option_file()?;
         let mut command = self.command(&client, &file);
+        // A dump from the bucket is not trusted: it may not read local files
+        // (LOAD DATA LOCAL) nor, where the client can refuse them, run shell or file
+        // commands (MariaDB's sandbox, MySQL's --system-command=OFF).
+        command.arg("--local-infile=0");
+        for (option, argument) in [
+            ("--sandbox", "--sandbox"),
+            ("--system-command", "--system-command=OFF"),
+        ] {
+            if client.help_mentions(option) {
+                command.arg(argument);
+            }
+        }
         command.args(["--binary-mode", "--", database]);
         let client_is_mariadb = client.version().is_ok_and(|v| v.contains("MariaDB"));
         let result = if client_is_mariadb {

@@ -366,8 +366,28 @@ impl Postgres {
                 conninfo_dbname(self.maintenance_db())
             ))
             .args(["-X", "-q", "-f", "-"]);
+        // The whole script is checked before psql sees a byte of it (roles scripts are
+        // small: the cap only stops a hostile one from filling memory).
+        let mut script = String::new();
+        input
+            .take(ROLES_SCRIPT_LIMIT + 1)
+            .read_to_string(&mut script)
+            .map_err(|e| SourceError::RestoreInput {
+                detail: e.to_string(),
+            })?;
+        if script.len() as u64 > ROLES_SCRIPT_LIMIT {
+            return Err(SourceError::ScriptTooLarge {
+                limit: ROLES_SCRIPT_LIMIT / (1024 * 1024),
+            });
+        }
+        crate::roles_script::check(&script)?;
+        // Older dumps lack pg_dumpall's own `\restrict`; where psql has it, restricted
+        // mode refuses every other meta-command, whatever the check missed.
+        if !script.trim_start().starts_with("\\restrict") && psql_restricts(&psql) {
+            script.insert_str(0, &format!("\\restrict {}\n", restrict_key()));
+        }
         let stderr = psql
-            .feed(&mut command, input)
+            .feed(&mut command, &mut script.as_bytes())
             .map_err(|e| self.explain(e, self.maintenance_db()))?;
         Ok(stderr
             .lines()
@@ -502,6 +522,55 @@ fn major_of_tool_version(text: &str) -> Option<u32> {
     number.split('.').next()?.parse().ok()
 }
 
+/// The largest roles script restored: far above any server's roles.
+const ROLES_SCRIPT_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Whether this psql has `\restrict` (13.22, 14.19, 15.14, 16.10, 17.6 and later).
+fn psql_restricts(psql: &Tool) -> bool {
+    psql.version()
+        .ok()
+        .and_then(|v| restricts(&v))
+        .unwrap_or(false)
+}
+
+fn restricts(version: &str) -> Option<bool> {
+    // "psql (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
+    let number = version
+        .split_whitespace()
+        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
+    let digits = |part: &str| -> Option<u32> {
+        part.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .ok()
+    };
+    let mut parts = number.split('.');
+    let major = digits(parts.next()?)?;
+    let minor = parts.next().and_then(digits).unwrap_or(0);
+    Some(match major {
+        0..=12 => false,
+        13 => minor >= 22,
+        14 => minor >= 19,
+        15 => minor >= 14,
+        16 => minor >= 10,
+        17 => minor >= 6,
+        _ => true,
+    })
+}
+
+/// A key for `\restrict`: psql only leaves restricted mode for `\unrestrict` with it,
+/// which the checked script cannot contain.
+fn restrict_key() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // The key guards against the script's own `\unrestrict`, which the check above
+        // already refuses for any key; a fixed fallback keeps the restore possible.
+        return "dbackuprestrictkey".into();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -567,5 +636,19 @@ mod tests {
             assert_eq!(SslMode::parse(mode).map(SslMode::as_str), Some(mode));
         }
         assert_eq!(SslMode::parse("yes"), None);
+    }
+
+    #[test]
+    fn restrict_is_used_where_psql_has_it() {
+        assert_eq!(
+            restricts("psql (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"),
+            Some(true)
+        );
+        assert_eq!(restricts("psql (PostgreSQL) 15.13"), Some(false));
+        assert_eq!(restricts("psql (PostgreSQL) 17.6"), Some(true));
+        assert_eq!(restricts("psql (PostgreSQL) 12.22"), Some(false));
+        assert_eq!(restricts("psql (PostgreSQL) 18beta1"), Some(true));
+        assert_eq!(restricts("psql"), None);
+        assert_eq!(restrict_key().len(), 32);
     }
 }

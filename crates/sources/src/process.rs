@@ -71,6 +71,16 @@ impl Tool {
         Ok(output.lines().next().unwrap_or_default().trim().to_owned())
     }
 
+    /// Whether `TOOL --help` lists `option` (whole words only: `--sandbox` is not
+    /// `--sandboxed`). A tool whose help cannot be read lists nothing.
+    pub fn help_mentions(&self, option: &str) -> bool {
+        self.run(&mut self.command_with(["--help"]))
+            .is_ok_and(|help| {
+                help.split(|c: char| c.is_whitespace() || c == '=' || c == '[' || c == ',')
+                    .any(|word| word == option)
+            })
+    }
+
     fn command_with<const N: usize>(&self, args: [&str; N]) -> Command {
         let mut command = self.command();
         command.args(args);

@@ -48,6 +48,8 @@ pub enum StorageError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{key} already exists at {destination}; a backup never replaces another, so nothing was written under that name. Run the backup again (it picks a free name)")]
+    AlreadyExists { destination: String, key: String },
     #[error("the upload of {key:?} was aborted; nothing was stored under that name")]
     Aborted { key: String },
     #[error("{key} at {destination} is in an archive storage class (S3 Glacier Flexible Retrieval or Deep Archive) and cannot be read until it is restored. Request a restore (Storage Explorer: Restore from Glacier, or `dbackup backup glacier-restore`), wait until it is ready (minutes to 48 hours, by tier), then try again")]

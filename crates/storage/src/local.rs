@@ -51,7 +51,13 @@ impl LocalFolder {
             .await
             .map_err(Self::io("create the folder", &dir))?;
         let temp = dir.join(format!("{PARTIAL_PREFIX}{}", uuid::Uuid::new_v4()));
-        let file = tokio::fs::File::create(&temp)
+        // A new file only: O_EXCL refuses an existing name, a symlink planted under
+        // it included. Readable by this user alone: backups hold databases.
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)
             .await
             .map_err(Self::io("create a file", &temp))?;
         Ok((file, temp))
@@ -62,24 +68,66 @@ async fn finish(
     mut file: tokio::fs::File,
     temp: &Path,
     target: &Path,
+    replace: bool,
+    key: &ObjectKey,
+    root: &Path,
 ) -> Result<u64, StorageError> {
     let io = |op| LocalFolder::io(op, temp);
     file.flush().await.map_err(io("write"))?;
     file.sync_all().await.map_err(io("sync"))?;
     let size = file.metadata().await.map_err(io("inspect"))?.len();
     drop(file);
-    tokio::fs::rename(temp, target)
-        .await
-        .map_err(LocalFolder::io("rename into place", target))?;
+    if replace {
+        tokio::fs::rename(temp, target)
+            .await
+            .map_err(LocalFolder::io("rename into place", target))?;
+        return Ok(size);
+    }
+    // A backup never replaces another: a hard link fails when the name is taken,
+    // where a rename would silently replace it.
+    match tokio::fs::hard_link(temp, target).await {
+        Ok(()) => {
+            let _ = tokio::fs::remove_file(temp).await;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(StorageError::AlreadyExists {
+                destination: root.display().to_string(),
+                key: key.to_string(),
+            });
+        }
+        // Filesystems without hard links (FAT, some network shares): the check
+        // below is the best they allow.
+        Err(_) => {
+            if tokio::fs::symlink_metadata(target).await.is_ok() {
+                return Err(StorageError::AlreadyExists {
+                    destination: root.display().to_string(),
+                    key: key.to_string(),
+                });
+            }
+            tokio::fs::rename(temp, target)
+                .await
+                .map_err(LocalFolder::io("rename into place", target))?;
+        }
+    }
     Ok(size)
 }
 
 #[async_trait]
 impl Destination for LocalFolder {
+    /// Writes a small object, replacing one of the same name (a manifest whose lock
+    /// changed); backups themselves go through `start_upload`, which never replaces.
     async fn put(&self, key: &ObjectKey, body: Bytes) -> Result<(), StorageError> {
-        let mut upload = self.start_upload(key, Some(body.len() as u64)).await?;
+        let (file, temp) = self.open_temp(key).await?;
+        let mut upload = LocalUpload {
+            file: Some(file),
+            root: self.root.clone(),
+            temp,
+            target: self.path_of(key),
+            key: key.clone(),
+            replace: true,
+        };
         upload.write(body).await?;
-        upload.complete().await.map(|_| ())
+        Box::new(upload).complete().await.map(|_| ())
     }
 
     async fn start_upload(
@@ -94,6 +142,7 @@ impl Destination for LocalFolder {
             temp,
             target: self.path_of(key),
             key: key.clone(),
+            replace: false,
         }))
     }
 
@@ -250,6 +299,8 @@ struct LocalUpload {
     temp: PathBuf,
     target: PathBuf,
     key: ObjectKey,
+    /// Whether an object of the same name may be replaced (manifests only).
+    replace: bool,
 }
 
 #[async_trait]
@@ -267,7 +318,15 @@ impl Upload for LocalUpload {
         let file = self.file.take().ok_or_else(|| StorageError::Aborted {
             key: self.key.to_string(),
         })?;
-        let result = finish(file, &self.temp, &self.target).await;
+        let result = finish(
+            file,
+            &self.temp,
+            &self.target,
+            self.replace,
+            &self.key,
+            &self.root,
+        )
+        .await;
         if result.is_err() {
             let _ = tokio::fs::remove_file(&self.temp).await;
         }

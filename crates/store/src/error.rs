@@ -12,6 +12,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot make {path} private to this user: {source}. Check its owner and permissions (it should belong to you), or point DBACKUP_DATA_DIR elsewhere")]
+    MakePrivate {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path} is not a DBackup state database (it is damaged or not an SQLite file). It was left untouched: move it aside to start with an empty state, or restore it from a copy")]
     NotADatabase { path: PathBuf },
     #[error("{path} was written by a newer DBackup (schema version {found}; this version understands up to {supported}). It was left untouched: install the newer DBackup again to use it")]

@@ -39,10 +39,17 @@ pub async fn start_download(
     object: String,
     path: String,
     decrypt: bool,
+    allow_unencrypted: bool,
 ) -> Result<String, IpcError> {
     let ops = Arc::clone(&ops);
     run_blocking(move || {
-        ops.start_download(&destination_id, &object, &PathBuf::from(path), decrypt)
+        ops.start_download(
+            &destination_id,
+            &object,
+            &PathBuf::from(path),
+            decrypt,
+            allow_unencrypted,
+        )
     })
     .await
 }

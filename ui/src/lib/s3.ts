@@ -112,6 +112,8 @@ export type S3FormValues = {
   sse: SseMode;
   kmsKeyId: string;
   transferAcceleration: boolean;
+  /** Plain HTTP beyond this computer and private networks, chosen with a warning. */
+  allowPlainHttp: boolean;
 };
 
 export const EMPTY_S3_FORM: S3FormValues = {
@@ -131,6 +133,7 @@ export const EMPTY_S3_FORM: S3FormValues = {
   sse: "bucket_default",
   kmsKeyId: "",
   transferAcceleration: false,
+  allowPlainHttp: false,
 };
 
 /**
@@ -163,6 +166,7 @@ export function buildS3Input(provider: S3Provider, v: S3FormValues): NewS3Destin
     sse,
     kmsKeyId: kmsKeyId || null,
     transferAcceleration: aws ? v.transferAcceleration : false,
+    allowPlainHttp: custom && v.endpoint.trim().startsWith("http://") ? v.allowPlainHttp : false,
   };
 }
 

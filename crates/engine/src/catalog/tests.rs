@@ -1,7 +1,7 @@
 use super::*;
 use crate::runs::{RunStatus, Trigger};
 use crate::schedule::{CatchUp, Schedule};
-use crate::test_bench::{ts, Bench};
+use crate::test_bench::{ts, Bench, INSTALLATION};
 use crate::transfer::progress::ProgressReporter;
 use tokio_util::sync::CancellationToken;
 
@@ -85,19 +85,22 @@ async fn keep_last_one_with_a_lock_leaves_exactly_the_locked_and_the_newest() {
     );
     let third = run(&bench, &job, "2026-11-25T10:00:00Z").await;
     let retention = third.outcome.destinations[0].retention.clone().unwrap();
-    assert_eq!(retention.deleted, ["notes/notes_2026-11-24T10-00-00Z.dbk"]);
+    assert_eq!(
+        retention.deleted,
+        ["notes/notes_2026-11-24T10-00-00Z_be0c4a11.dbk"]
+    );
     assert_eq!(retention.error, None);
 
     assert_eq!(
         bench.stored(),
         [
             "notes_2020-01-01T00-00-00Z.dbk",
-            "notes_2026-11-23T10-00-00Z.dbk",
-            "notes_2026-11-23T10-00-00Z.dbk.meta.json",
-            "notes_2026-11-25T10-00-00Z.dbk",
-            "notes_2026-11-25T10-00-00Z.dbk.meta.json",
-            "other_2026-11-20T00-00-00Z.dbk",
-            "other_2026-11-20T00-00-00Z.dbk.meta.json",
+            "notes_2026-11-23T10-00-00Z_be0c4a11.dbk",
+            "notes_2026-11-23T10-00-00Z_be0c4a11.dbk.meta.json",
+            "notes_2026-11-25T10-00-00Z_be0c4a11.dbk",
+            "notes_2026-11-25T10-00-00Z_be0c4a11.dbk.meta.json",
+            "other_2026-11-20T00-00-00Z_be0c4a11.dbk",
+            "other_2026-11-20T00-00-00Z_be0c4a11.dbk.meta.json",
             "readme.txt",
         ]
     );
@@ -111,15 +114,21 @@ async fn keep_last_one_with_a_lock_leaves_exactly_the_locked_and_the_newest() {
     assert_eq!(
         known,
         [
-            ("notes/notes_2026-11-25T10-00-00Z.dbk".to_owned(), false),
-            ("notes/notes_2026-11-23T10-00-00Z.dbk".to_owned(), true),
+            (
+                "notes/notes_2026-11-25T10-00-00Z_be0c4a11.dbk".to_owned(),
+                false
+            ),
+            (
+                "notes/notes_2026-11-23T10-00-00Z_be0c4a11.dbk".to_owned(),
+                true
+            ),
         ]
     );
 
     // The preview says why, and agrees with what is left.
     let preview = bench
         .engine
-        .retention_preview(&job, None, None, ts("2026-11-25T12:00:00Z"))
+        .retention_preview(&job, None, None, &[], ts("2026-11-25T12:00:00Z"))
         .await
         .unwrap();
     let reasons: Vec<(&str, bool, &str)> = preview[0]
@@ -130,8 +139,16 @@ async fn keep_last_one_with_a_lock_leaves_exactly_the_locked_and_the_newest() {
     assert_eq!(
         reasons,
         [
-            ("notes/notes_2026-11-25T10-00-00Z.dbk", true, "last 1 of 1"),
-            ("notes/notes_2026-11-23T10-00-00Z.dbk", true, "locked"),
+            (
+                "notes/notes_2026-11-25T10-00-00Z_be0c4a11.dbk",
+                true,
+                "last 1 of 1"
+            ),
+            (
+                "notes/notes_2026-11-23T10-00-00Z_be0c4a11.dbk",
+                true,
+                "locked"
+            ),
         ]
     );
 
@@ -169,7 +186,7 @@ async fn keep_last_one_with_a_lock_leaves_exactly_the_locked_and_the_newest() {
         .filter(|b| b.locked)
         .map(|b| b.object)
         .collect();
-    assert_eq!(locked, ["notes/notes_2026-11-23T10-00-00Z.dbk"]);
+    assert_eq!(locked, ["notes/notes_2026-11-23T10-00-00Z_be0c4a11.dbk"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -215,13 +232,13 @@ async fn a_renamed_job_still_owns_its_older_backups() {
             .clone()
             .unwrap()
             .deleted,
-        ["notes/notes_2026-11-23T10-00-00Z.dbk"]
+        ["notes/notes_2026-11-23T10-00-00Z_be0c4a11.dbk"]
     );
     assert_eq!(
         bench.stored(),
         [
-            "journal_2026-11-25T10-00-00Z.dbk",
-            "journal_2026-11-25T10-00-00Z.dbk.meta.json"
+            "journal_2026-11-25T10-00-00Z_be0c4a11.dbk",
+            "journal_2026-11-25T10-00-00Z_be0c4a11.dbk.meta.json"
         ]
     );
     input.targets.clear();
@@ -307,15 +324,15 @@ async fn two_runs_within_one_second_keep_both_backups() {
     let second = run(&bench, &job, "2026-11-23T10:00:00.900Z").await;
     assert_eq!(
         second.outcome.destinations[0].objects,
-        ["notes/notes_2026-11-23T10-00-00Z-2.dbk"]
+        ["notes/notes_2026-11-23T10-00-00Z_be0c4a11-2.dbk"]
     );
     assert_eq!(
         bench.stored(),
         [
-            "notes_2026-11-23T10-00-00Z-2.dbk",
-            "notes_2026-11-23T10-00-00Z-2.dbk.meta.json",
-            "notes_2026-11-23T10-00-00Z.dbk",
-            "notes_2026-11-23T10-00-00Z.dbk.meta.json",
+            "notes_2026-11-23T10-00-00Z_be0c4a11-2.dbk",
+            "notes_2026-11-23T10-00-00Z_be0c4a11-2.dbk.meta.json",
+            "notes_2026-11-23T10-00-00Z_be0c4a11.dbk",
+            "notes_2026-11-23T10-00-00Z_be0c4a11.dbk.meta.json",
         ]
     );
 }
@@ -404,4 +421,356 @@ fn the_server_column_keeps_the_version_number_only() {
         Some("MariaDB".to_owned())
     );
     assert_eq!(label(serde_json::json!({"sourceKind": "folder"})), None);
+}
+
+/// Another computer that imported the same configuration (same job ids).
+const OTHER_COMPUTER: &str = "c0ffee00aaaa4bbbbccccddddeeeeffff";
+
+/// Stores a backup of `database` for `job` as `installation` made it at `at` (a
+/// server source makes one per database per run).
+async fn store_backup(
+    bench: &Bench,
+    job: &str,
+    database: Option<&str>,
+    installation: Option<&str>,
+    at: &str,
+) -> String {
+    let (name, destination) = bench
+        .engine
+        .open_destination(&bench.destination_id)
+        .unwrap();
+    let mut metadata = dbackup_archive::ArchiveMetadata::new(ts(at));
+    metadata.job_id = Some(job.to_owned());
+    metadata.job_name = Some("notes".into());
+    metadata.source_kind = Some("postgres".into());
+    metadata.database = database.map(str::to_owned);
+    let object = crate::source_run::object_name("notes", database, installation, ts(at)).unwrap();
+    let (progress, _rx) = ProgressReporter::new(None);
+    let report = crate::backup::run_backup(
+        std::io::Cursor::new(b"a dump".to_vec()),
+        crate::backup::BackupPlan {
+            object,
+            settings: dbackup_archive::WriterSettings::new(
+                dbackup_archive::EncryptionSetting::None,
+                metadata,
+            ),
+            destinations: vec![crate::backup::NamedDestination { name, destination }],
+            trigger: "manual".into(),
+            installation_id: installation.map(str::to_owned),
+            size_hint: None,
+        },
+        &progress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    report.object
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn keep_last(bench: &Bench, count: u32) -> String {
+    bench.job_with(
+        "notes",
+        Schedule::Manual,
+        CatchUp::Once,
+        Retention::Last { count },
+        "2026-11-01T00:00:00Z",
+    )
+}
+
+const DAYS: [&str; 3] = [
+    "2026-11-20T00:00:00Z",
+    "2026-11-21T00:00:00Z",
+    "2026-11-22T00:00:00Z",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_judges_each_database_on_its_own() {
+    let bench = Bench::new();
+    let job = keep_last(&bench, 2);
+    let mut made = Vec::new();
+    for day in DAYS {
+        for db in ["shop", "crm"] {
+            made.push(store_backup(&bench, &job, Some(db), Some(INSTALLATION), day).await);
+        }
+    }
+    let now = ts("2026-11-23T00:00:00Z");
+    let preview = bench
+        .engine
+        .retention_preview(&job, None, None, &[], now)
+        .await
+        .unwrap();
+    let series: Vec<(&str, bool)> = preview[0]
+        .decisions
+        .iter()
+        .map(|d| (d.series.as_str(), d.keep))
+        .collect();
+    assert_eq!(
+        series,
+        [
+            ("database crm, from this computer", true),
+            ("database crm, from this computer", true),
+            ("database crm, from this computer", false),
+            ("database shop, from this computer", true),
+            ("database shop, from this computer", true),
+            ("database shop, from this computer", false),
+        ]
+    );
+    // Keep-last 2 keeps two of each database, not the newest run's two backups.
+    let reports = bench
+        .engine
+        .apply_retention(&job, None, None, &[], now)
+        .await
+        .unwrap();
+    assert_eq!(
+        sorted(reports[0].1.deleted.clone()),
+        sorted(made[..2].to_vec())
+    );
+    assert_eq!(reports[0].1.kept, 4);
+    for object in &made[2..] {
+        assert!(bench.store_dir.join(object).exists(), "{object}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_judges_only_the_series_it_added_to() {
+    let bench = Bench::new();
+    let job = keep_last(&bench, 1);
+    let mut shop = Vec::new();
+    let mut crm = Vec::new();
+    for day in DAYS {
+        shop.push(store_backup(&bench, &job, Some("shop"), Some(INSTALLATION), day).await);
+        crm.push(store_backup(&bench, &job, Some("crm"), Some(INSTALLATION), day).await);
+    }
+    // A run in which crm failed stored only shop's newest backup.
+    let newest = [shop[2].clone()];
+    let loaded = bench.engine.load_job(&job).unwrap();
+    let report = bench
+        .engine
+        .apply_retention_to(
+            &loaded,
+            &bench.destination_id,
+            RetentionPass {
+                retention: Retention::Last { count: 1 },
+                now: ts("2026-11-23T00:00:00Z"),
+                run_id: None,
+                which: Judge::SeriesOf(&newest),
+                just_stored: &newest,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(sorted(report.deleted), sorted(shop[..2].to_vec()));
+    for object in &crm {
+        assert!(bench.store_dir.join(object).exists(), "{object}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_this_computers_backups_are_judged_unless_another_is_adopted() {
+    let bench = Bench::new();
+    let job = keep_last(&bench, 1);
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    let mut unrecorded = Vec::new();
+    for day in &DAYS[..2] {
+        ours.push(store_backup(&bench, &job, None, Some(INSTALLATION), day).await);
+        theirs.push(store_backup(&bench, &job, None, Some(OTHER_COMPUTER), day).await);
+        unrecorded.push(store_backup(&bench, &job, None, None, day).await);
+    }
+    // Same job, same second, two computers: two objects.
+    assert_ne!(ours[0], theirs[0]);
+    let now = ts("2026-11-23T00:00:00Z");
+    let preview = bench
+        .engine
+        .retention_preview(&job, None, None, &[], now)
+        .await
+        .unwrap();
+    let deleted: Vec<&str> = preview[0]
+        .decisions
+        .iter()
+        .filter(|d| !d.keep)
+        .map(|d| d.object.as_str())
+        .collect();
+    assert_eq!(deleted, [ours[0].as_str()]);
+    let reason = |object: &str| {
+        preview[0]
+            .decisions
+            .iter()
+            .find(|d| d.object == object)
+            .map(|d| (d.series.clone(), d.reason.clone()))
+            .unwrap()
+    };
+    let (series, why) = reason(&theirs[0]);
+    assert_eq!(series, "postgres, from computer c0ffee00");
+    assert!(why.contains("--adopt c0ffee00"), "{why}");
+    let (_, why) = reason(&unrecorded[0]);
+    assert!(why.contains("--adopt unrecorded"), "{why}");
+
+    let applied = bench
+        .engine
+        .apply_retention(&job, None, None, &[], now)
+        .await
+        .unwrap();
+    assert_eq!(applied[0].1.deleted, [ours[0].clone()]);
+    // Adopting the other computer's series judges it (on its own).
+    let applied = bench
+        .engine
+        .apply_retention(&job, None, None, &["c0ffee00".to_owned()], now)
+        .await
+        .unwrap();
+    assert_eq!(applied[0].1.deleted, [theirs[0].clone()]);
+    let applied = bench
+        .engine
+        .apply_retention(&job, None, None, &[ADOPT_UNRECORDED.to_owned()], now)
+        .await
+        .unwrap();
+    assert_eq!(applied[0].1.deleted, [unrecorded[0].clone()]);
+    for object in [&ours[1], &theirs[1], &unrecorded[1]] {
+        assert!(bench.store_dir.join(object).exists(), "{object}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn older_backups_this_computers_runs_stored_are_still_its_own() {
+    let bench = Bench::new();
+    let job = keep_last(&bench, 1);
+    // Made before manifests recorded an installation: the catalog remembers the run.
+    let mut legacy = Vec::new();
+    for day in &DAYS[..2] {
+        let object = store_backup(&bench, &job, None, None, day).await;
+        let (_, destination) = bench
+            .engine
+            .open_destination(&bench.destination_id)
+            .unwrap();
+        let key = ObjectKey::new(object.clone()).unwrap();
+        let manifest = Manifest::parse(
+            &destination
+                .get(&Manifest::key_for(&key).unwrap())
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let record = catalog_record(
+            &bench.destination_id,
+            &object,
+            &manifest,
+            manifest.stored_size,
+            Some("an-old-run"),
+            ts(day),
+        );
+        bench.engine.store().upsert_backup(&record).unwrap();
+        legacy.push(object);
+    }
+    let applied = bench
+        .engine
+        .apply_retention(&job, None, None, &[], ts("2026-11-23T00:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(applied[0].1.deleted, [legacy[0].clone()]);
+}
+
+/// A destination that refuses to delete one object, as a server-side lock would.
+#[derive(Debug)]
+struct RefusesToDelete {
+    inner: Arc<dyn Destination>,
+    refused: String,
+}
+
+#[async_trait::async_trait]
+impl Destination for RefusesToDelete {
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        body: bytes::Bytes,
+    ) -> Result<(), dbackup_storage::StorageError> {
+        self.inner.put(key, body).await
+    }
+    async fn start_upload(
+        &self,
+        key: &ObjectKey,
+        size_hint: Option<u64>,
+    ) -> Result<Box<dyn dbackup_storage::Upload>, dbackup_storage::StorageError> {
+        self.inner.start_upload(key, size_hint).await
+    }
+    async fn get(&self, key: &ObjectKey) -> Result<bytes::Bytes, dbackup_storage::StorageError> {
+        self.inner.get(key).await
+    }
+    async fn get_range(
+        &self,
+        key: &ObjectKey,
+        start: u64,
+        end: u64,
+    ) -> Result<bytes::Bytes, dbackup_storage::StorageError> {
+        self.inner.get_range(key, start, end).await
+    }
+    async fn head(
+        &self,
+        key: &ObjectKey,
+    ) -> Result<Option<ObjectInfo>, dbackup_storage::StorageError> {
+        self.inner.head(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, dbackup_storage::StorageError> {
+        self.inner.list(prefix).await
+    }
+    async fn delete(&self, key: &ObjectKey) -> Result<(), dbackup_storage::StorageError> {
+        if key.as_str() == self.refused {
+            return Err(dbackup_storage::StorageError::Service {
+                destination: "test".into(),
+                operation: format!("delete {key}"),
+                code: "AccessDenied".into(),
+                message: "object is under legal hold".into(),
+            });
+        }
+        self.inner.delete(key).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_deletion_does_not_stop_the_others_and_each_is_reported() {
+    let bench = Bench::new();
+    let job = keep_last(&bench, 1);
+    let mut made = Vec::new();
+    for day in DAYS {
+        made.push(store_backup(&bench, &job, None, Some(INSTALLATION), day).await);
+    }
+    let (_, real) = bench
+        .engine
+        .open_destination(&bench.destination_id)
+        .unwrap();
+    // Newest first: the refused one is judged before the other old one.
+    let refusing: Arc<dyn Destination> = Arc::new(RefusesToDelete {
+        inner: real,
+        refused: made[1].clone(),
+    });
+    let loaded = bench.engine.load_job(&job).unwrap();
+    let report = bench
+        .engine
+        .apply_retention_on(
+            &loaded,
+            &bench.destination_id,
+            &refusing,
+            RetentionPass {
+                retention: Retention::Last { count: 1 },
+                now: ts("2026-11-23T00:00:00Z"),
+                run_id: None,
+                which: Judge::All { adopt: &[] },
+                just_stored: &[],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.deleted, [made[0].clone()]);
+    assert_eq!(report.kept, 2);
+    let error = report.error.unwrap();
+    assert!(
+        error.contains(&made[1]) && error.contains("legal hold"),
+        "{error}"
+    );
+    assert!(bench.store_dir.join(&made[1]).exists());
+    assert!(!bench.store_dir.join(&made[0]).exists());
 }

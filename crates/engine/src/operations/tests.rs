@@ -56,8 +56,25 @@ async fn verify_and_both_downloads_report_and_write_whole_files() {
 
     let out = tempfile::tempdir().unwrap();
     let plain = out.path().join("notes.tar");
+    // Not encrypted: anyone who can write to the folder could have made it, so its
+    // data is only taken out by the user's explicit choice.
+    let refused = wait(
+        &ops,
+        &ops.start_download(&bench.destination_id, &object, &plain, true, false)
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(refused.state, OperationState::Failed);
+    let error = refused.error.unwrap();
+    assert_eq!(error.code, crate::ErrorCode::InvalidInput);
+    assert!(
+        error.message.contains("is not encrypted"),
+        "{}",
+        error.message
+    );
+    assert!(!plain.exists());
     let id = ops
-        .start_download(&bench.destination_id, &object, &plain, true)
+        .start_download(&bench.destination_id, &object, &plain, true, true)
         .unwrap();
     let done = wait(&ops, &id).await;
     assert_eq!(done.state, OperationState::Succeeded, "{:?}", done.error);
@@ -71,7 +88,7 @@ async fn verify_and_both_downloads_report_and_write_whole_files() {
     let raw = out.path().join("notes.dbk");
     let done = wait(
         &ops,
-        &ops.start_download(&bench.destination_id, &object, &raw, false)
+        &ops.start_download(&bench.destination_id, &object, &raw, false, false)
             .unwrap(),
     )
     .await;
@@ -83,7 +100,7 @@ async fn verify_and_both_downloads_report_and_write_whole_files() {
     );
 
     // An existing file is never overwritten, and nothing starts.
-    let again = ops.start_download(&bench.destination_id, &object, &raw, false);
+    let again = ops.start_download(&bench.destination_id, &object, &raw, false, false);
     assert!(again.unwrap_err().to_string().contains("already exists"));
     let kinds: Vec<OperationKind> = ops.list().iter().map(|o| o.kind).collect();
     assert_eq!(
@@ -91,12 +108,13 @@ async fn verify_and_both_downloads_report_and_write_whole_files() {
         [
             OperationKind::Download,
             OperationKind::Download,
+            OperationKind::Download,
             OperationKind::Verify
         ],
         "newest first"
     );
     ops.dismiss(&id);
-    assert_eq!(ops.list().len(), 2);
+    assert_eq!(ops.list().len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -139,6 +157,23 @@ async fn restore_into_a_folder_source_puts_the_files_back() {
     let fresh = out.path().join("fresh");
     let request = RestoreRequest {
         path: Some(fresh.display().to_string()),
+        ..request
+    };
+    // Unencrypted: refused until the user accepts it, and nothing is written.
+    let refused = wait(
+        &ops,
+        &ops.start_restore(&bench.destination_id, &object, request.clone())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(refused.state, OperationState::Failed);
+    assert!(
+        refused.error.unwrap().message.contains("is not encrypted"),
+        "refused"
+    );
+    assert!(!fresh.exists());
+    let request = RestoreRequest {
+        allow_unencrypted: true,
         ..request
     };
     let done = wait(

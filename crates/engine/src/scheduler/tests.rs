@@ -30,8 +30,8 @@ async fn a_scheduled_time_runs_once_and_is_not_repeated() {
     assert_eq!(
         bench.stored(),
         [
-            "notes_2026-11-25T01-00-30Z.dbk",
-            "notes_2026-11-25T01-00-30Z.dbk.meta.json"
+            "notes_2026-11-25T01-00-30Z_be0c4a11.dbk",
+            "notes_2026-11-25T01-00-30Z_be0c4a11.dbk.meta.json"
         ]
     );
     // A new scheduler (an app restart) does not run it again either.

@@ -72,6 +72,7 @@ function initialState(editing: AddDestinationDialogProps["editing"]): {
       sse: c.sse,
       kmsKeyId: c.kmsKeyId ?? "",
       transferAcceleration: c.transferAcceleration,
+      allowPlainHttp: c.allowPlainHttp ?? false,
     },
   };
 }

@@ -28,6 +28,7 @@ function cephSettings(storageClass: string): DestinationSettings {
       sse: "bucket_default",
       kmsKeyId: null,
       transferAcceleration: false,
+      allowPlainHttp: false,
     },
   };
 }
@@ -257,6 +258,7 @@ describe("Adding an S3 destination", () => {
       sse: "kms",
       kmsKeyId: "alias/backups",
       transferAcceleration: true,
+      allowPlainHttp: false,
     };
     expect(callsOf(backend, "add_s3_destination")).toEqual([
       { cmd: "add_s3_destination", args: { input: expected } },
@@ -332,6 +334,7 @@ describe("Adding an S3 destination", () => {
           sse: "bucket_default",
           kmsKeyId: null,
           transferAcceleration: false,
+          allowPlainHttp: false,
         },
       },
     ]);
@@ -430,6 +433,7 @@ describe("Adding an S3 destination", () => {
         storageClass: "STANDARD",
         sse: "bucket_default",
         transferAcceleration: false,
+        allowPlainHttp: false,
       }),
     });
 

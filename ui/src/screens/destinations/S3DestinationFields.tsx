@@ -95,6 +95,17 @@ export function S3DestinationFields({
             testId="s3-endpoint"
           />
         )}
+        {custom && values.endpoint.trim().startsWith("http://") && (
+          <Toggle
+            id={id("plain-http")}
+            label="Allow plain HTTP to this server"
+            checked={values.allowPlainHttp}
+            onChange={(v) => onChange("allowPlainHttp", v)}
+            hint="Without HTTPS, anyone on the network path can read and change your backups. Needed only for a server beyond this computer and your private network; use https:// where the server has it."
+            disabled={busy}
+            testId="s3-allow-plain-http"
+          />
+        )}
 
         {r2 && (
           <TextField

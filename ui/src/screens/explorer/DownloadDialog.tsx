@@ -6,6 +6,7 @@ import { TextField } from "../../components/Form";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
 import { isAbsolutePath } from "../../lib/validation";
 import { FormError } from "../../components/FormError";
+import { UnencryptedChoice } from "./UnencryptedChoice";
 
 /** The file name a download suggests: the backup's, without the .dbk of the stored form. */
 function suggestedName(object: string, decrypt: boolean): string {
@@ -27,6 +28,11 @@ export function DownloadDialog({
   const [error, setError] = useState<IpcFailure | null>(null);
   const [pathError, setPathError] = useState<string | undefined>();
   const [starting, setStarting] = useState(false);
+  // Anyone who can write to the destination can plant an unencrypted backup: taking
+  // its data out is the user's explicit choice.
+  const unencrypted = backup.encryption === "none";
+  const [acceptUnencrypted, setAcceptUnencrypted] = useState(false);
+  const blocked = decrypt && unencrypted && !acceptUnencrypted;
 
   function choose(next: boolean) {
     setDecrypt(next);
@@ -46,7 +52,13 @@ export function DownloadDialog({
     setStarting(true);
     setError(null);
     try {
-      await call(() => commands.startDownload(backup.destinationId, backup.object, target, decrypt));
+      await call(() => commands.startDownload(
+          backup.destinationId,
+          backup.object,
+          target,
+          decrypt,
+          decrypt && unencrypted && acceptUnencrypted,
+        ),);
       onStarted();
     } catch (err) {
       const failure = asFailure(err);
@@ -91,12 +103,25 @@ export function DownloadDialog({
           readOnly={starting}
           testId="download-path"
         />
+        {decrypt && unencrypted && (
+          <UnencryptedChoice
+            id="download-allow-unencrypted"
+            checked={acceptUnencrypted}
+            onChange={setAcceptUnencrypted}
+            disabled={starting}
+          />
+        )}
         <FormError error={error} />
         <div className="dialog__actions">
           <button type="button" className="button" onClick={onClose} disabled={starting}>
             Cancel
           </button>
-          <button type="submit" className="button button--primary" disabled={starting} data-testid="start-download">
+          <button
+            type="submit"
+            className="button button--primary"
+            disabled={starting || blocked}
+            data-testid="start-download"
+          >
             {starting && <LoaderCircle size={14} className="spin" aria-hidden />}
             Download
           </button>

@@ -46,6 +46,45 @@ describe("Storage Explorer", () => {
       object: "orders/a.sql.dbk",
       path: "~/Downloads/a.sql",
       decrypt: true,
+      allowUnencrypted: false,
+    });
+  });
+
+  it("takes the data out of an unencrypted backup only by the user's explicit choice", async () => {
+    const backend = installBackend([destination({ id: "d1" })]);
+    backend.backups = [
+      storedBackup({ object: "orders/plain.dbk", encryption: "none" }),
+      storedBackup({ object: "orders/other.dbk", encryption: "none" }),
+    ];
+    backend.sources = [
+      { id: "s1", name: "shop", kind: "postgres", location: "db:5432", passwordStored: true } as never,
+    ];
+    const user = userEvent.setup();
+    render(<ExplorerScreen />);
+    const rows = await screen.findAllByTestId("backup-row");
+    const row = (object: string) => rows.find((r) => r.dataset.object === object)!;
+
+    await user.click(within(row("orders/plain.dbk")).getByTestId("download"));
+    let dialog = await screen.findByRole("dialog", { name: "Download backup" });
+    expect(within(dialog).getByTestId("download-allow-unencrypted-warning")).toHaveTextContent("not encrypted");
+    expect(within(dialog).getByTestId("start-download")).toBeDisabled();
+    // The stored bytes are only bytes: no choice needed for them.
+    await user.click(within(dialog).getByTestId("download-stored"));
+    expect(within(dialog).getByTestId("start-download")).toBeEnabled();
+    await user.click(within(dialog).getByTestId("download-decrypted"));
+    await user.click(within(dialog).getByTestId("download-allow-unencrypted"));
+    await user.click(within(dialog).getByTestId("start-download"));
+    expect(callsOf(backend, "start_download")[0]?.args).toMatchObject({ decrypt: true, allowUnencrypted: true });
+    await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
+
+    await user.click(within(row("orders/other.dbk")).getByTestId("restore"));
+    dialog = await screen.findByRole("dialog", { name: "Restore backup" });
+    const restore = await within(dialog).findByTestId("start-restore");
+    expect(restore).toBeDisabled();
+    await user.click(within(dialog).getByTestId("restore-allow-unencrypted"));
+    await user.click(restore);
+    expect(callsOf(backend, "start_restore")[0]?.args).toMatchObject({
+      request: { sourceId: "s1", allowUnencrypted: true },
     });
   });
 

@@ -7,6 +7,7 @@ import { Loading } from "../../components/Loading";
 import { asFailure, call, type IpcFailure } from "../../lib/ipc";
 import { useLoad } from "../../lib/useLoad";
 import { FormError } from "../../components/FormError";
+import { UnencryptedChoice } from "./UnencryptedChoice";
 
 /** Restores a backup into a saved source: a database server, an SQLite file or a folder. */
 export function RestoreDialog({
@@ -23,6 +24,9 @@ export function RestoreDialog({
   const [database, setDatabase] = useState("");
   const [path, setPath] = useState("");
   const [overwrite, setOverwrite] = useState(false);
+  // Anyone who can write to the destination can plant an unencrypted backup.
+  const unencrypted = backup.encryption === "none";
+  const [acceptUnencrypted, setAcceptUnencrypted] = useState(false);
   const [error, setError] = useState<IpcFailure | null>(null);
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [starting, setStarting] = useState(false);
@@ -45,6 +49,7 @@ export function RestoreDialog({
           database: server && database.trim() ? database.trim() : null,
           path: !server && path.trim() ? path.trim() : null,
           overwrite,
+          allowUnencrypted: unencrypted && acceptUnencrypted,
         }),
       );
       onStarted();
@@ -128,12 +133,25 @@ export function RestoreDialog({
               may be lost.
             </p>
           )}
+          {unencrypted && (
+            <UnencryptedChoice
+              id="restore-allow-unencrypted"
+              checked={acceptUnencrypted}
+              onChange={setAcceptUnencrypted}
+              disabled={starting}
+            />
+          )}
           <FormError error={error} testId="restore-error" />
           <div className="dialog__actions">
             <button type="button" className="button" onClick={onClose} disabled={starting}>
               Cancel
             </button>
-            <button type="submit" className="button button--primary" disabled={starting} data-testid="start-restore">
+            <button
+              type="submit"
+              className="button button--primary"
+              disabled={starting || (unencrypted && !acceptUnencrypted)}
+              data-testid="start-restore"
+            >
               {starting && <LoaderCircle size={14} className="spin" aria-hidden />}
               Restore
             </button>

@@ -1,3 +1,4 @@
+import { Fragment } from "react";
 import { commands, type JobView, type RetentionPreview } from "../../bindings";
 import { Dialog } from "../../components/Dialog";
 import { Loading } from "../../components/Loading";
@@ -43,8 +44,17 @@ export function RetentionPreviewDialog({ job, onClose }: { job: JobView; onClose
                 </tr>
               </thead>
               <tbody>
-                {p.decisions.map((d) => (
-                  <tr key={d.object} data-testid="retention-decision" data-keep={d.keep}>
+                {p.decisions.map((d, i) => (
+                  <Fragment key={d.object}>
+                    {/* Each database, and each computer's backups, is judged on its own. */}
+                    {d.series !== p.decisions[i - 1]?.series && (
+                      <tr className="preview__series" data-testid="retention-series">
+                        <th scope="rowgroup" colSpan={4}>
+                          {d.series}
+                        </th>
+                      </tr>
+                    )}
+                  <tr data-testid="retention-decision" data-keep={d.keep}>
                     <td className="cell-mono cell-break" title={d.object}>
                       {d.object.split("/").pop()}
                     </td>
@@ -56,6 +66,7 @@ export function RetentionPreviewDialog({ job, onClose }: { job: JobView; onClose
                     </td>
                     <td>{d.reason}</td>
                   </tr>
+                  </Fragment>
                 ))}
               </tbody>
             </table>

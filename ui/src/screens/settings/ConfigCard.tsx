@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { ArrowRightLeft, CircleCheck, LoaderCircle } from "lucide-react";
+import { ArrowRightLeft, CircleCheck, LoaderCircle, TriangleAlert } from "lucide-react";
 import { commands, type ImportItem, type ImportReport, type ImportedKind } from "../../bindings";
 import { FormError } from "../../components/FormError";
 import { TextField } from "../../components/Form";
@@ -57,6 +57,11 @@ function ImportReportTable({ report }: { report: ImportReport }) {
                 {outcomeLabel(item, report.applied)}
               </span>
               {item.detail && <p className="field__hint">{item.detail}</p>}
+              {item.warnings.map((warning) => (
+                <p key={warning} className="field__hint field__hint--warning" data-testid="import-warning">
+                  <TriangleAlert size={13} aria-hidden /> {warning}
+                </p>
+              ))}
             </td>
           </tr>
         ))}

@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from "@testing-library/react";
+import { render, screen, within, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { installBackend, overviewWith } from "../../test/backend";
@@ -57,9 +57,15 @@ describe("Settings", () => {
     backend.importReport = {
       applied: false,
       items: [
-        { what: "settings", name: "Preferences", outcome: "added", detail: null },
-        { what: "destination", name: "Ceph", outcome: "needs_secret", detail: "type its secret access key: Destinations, Edit" },
-        { what: "job", name: "Shop nightly", outcome: "skipped", detail: "import that key's recovery kit" },
+        { what: "settings", name: "Preferences", outcome: "added", detail: null, warnings: [] },
+        {
+          what: "destination",
+          name: "Ceph",
+          outcome: "needs_secret",
+          detail: "type its secret access key: Destinations, Edit",
+          warnings: ["it sends backups over plain HTTP to http://203.0.113.7:9000: anyone on the network path can read and change them"],
+        },
+        { what: "job", name: "Shop nightly", outcome: "skipped", detail: "import that key's recovery kit", warnings: [] },
       ],
     };
     backend.settings = { ...backend.settings, theme: "system" };
@@ -78,6 +84,9 @@ describe("Settings", () => {
     const rows = screen.getAllByTestId("import-item");
     expect(rows.map((r) => r.dataset.outcome)).toEqual(["added", "needs_secret", "skipped"]);
     expect(rows[1]).toHaveTextContent("Will need a secret");
+    // What a shared file could do behind the user's back is said in words.
+    expect(within(rows[1]!).getByTestId("import-warning")).toHaveTextContent("over plain HTTP");
+    expect(within(rows[0]!).queryByTestId("import-warning")).not.toBeInTheDocument();
     expect(rows[1]).toHaveTextContent("type its secret access key");
     expect(rows[2]).toHaveTextContent("Will not be imported");
 
