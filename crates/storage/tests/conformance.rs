@@ -131,6 +131,45 @@ async fn local_folder_conforms() {
     assert!(dir.path().join("kept").is_dir() && dir.path().is_dir());
 }
 
+#[tokio::test]
+async fn a_local_backup_never_replaces_another_and_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let dest = LocalFolder::new(dir.path());
+    let name = key("job/job_2026-12-06T10-00-00Z.dbk");
+    let mut first = dest.start_upload(&name, None).await.unwrap();
+    first.write(Bytes::from_static(b"the good backup")).await.unwrap();
+    // A second writer of the same name (another computer, a clock that repeats a
+    // second) finishes after the first: it must not replace it.
+    let mut second = dest.start_upload(&name, None).await.unwrap();
+    second.write(Bytes::from_static(b"another")).await.unwrap();
+    first.complete().await.unwrap();
+    let err = second.complete().await.unwrap_err();
+    assert!(
+        matches!(err, StorageError::AlreadyExists { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("never replaces"), "{err}");
+    let path = dir.path().join("job/job_2026-12-06T10-00-00Z.dbk");
+    assert_eq!(std::fs::read(&path).unwrap(), b"the good backup");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "backups hold databases: this user's alone"
+    );
+    assert_eq!(walk(dir.path()), [path.clone()], "no temp file left");
+    // A manifest is rewritten in place when its lock changes.
+    let manifest = key("job/job_2026-12-06T10-00-00Z.dbk.meta.json");
+    dest.put(&manifest, Bytes::from_static(b"{}")).await.unwrap();
+    dest.put(&manifest, Bytes::from_static(b"{\"locked\":true}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        dest.get(&manifest).await.unwrap(),
+        Bytes::from_static(b"{\"locked\":true}")
+    );
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
