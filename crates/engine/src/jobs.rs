@@ -226,8 +226,30 @@ impl JobInput {
 impl Engine {
     fn validate_job(&self, input: &JobInput, id: &str) -> Result<NewJob, EngineError> {
         let name = input.validate_fields()?;
-        // The source, destinations and key must exist now, not fail at 2 a.m.
+        // Backups go in a folder named after the job: two jobs whose names make the
+        // same folder ("Orders DB", "Orders-DB") would share it, and their backups of
+        // one second would share a name.
+        // Compared without case: a local folder on macOS or Windows ignores it.
+        let folder = crate::source_run::job_folder(&name)?;
+        let same = |other: &str| {
+            crate::source_run::job_folder(other)
+                .is_ok_and(|f| f.to_lowercase() == folder.to_lowercase())
+        };
         let store = self.store();
+        if let Some(other) = store
+            .list_jobs()?
+            .into_iter()
+            .find(|j| j.id != id && same(&j.name))
+        {
+            return Err(EngineError::invalid(
+                "name",
+                format!(
+                    "the job {:?} already keeps its backups in the folder {folder:?}, which this name would share; choose a name that differs in letters or digits",
+                    other.name
+                ),
+            ));
+        }
+        // The source, destinations and key must exist now, not fail at 2 a.m.
         store.source(&input.source_id)?;
         for target in &input.targets {
             store.destination(&target.destination_id)?;

@@ -426,23 +426,17 @@ async fn download_raw(
     progress: &ProgressReporter,
     cancel: &CancellationToken,
 ) -> Result<u64, EngineError> {
+    use sha2::Digest;
     let size = crate::restore::existing(destination.as_ref(), key)
         .await?
         .size;
-    let temp = target.with_file_name(format!(
-        ".{}.dbackup-partial",
-        target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
+    // The copy is checked as a restore is: length and SHA-256 against the manifest.
+    let mut warnings = Vec::new();
+    let manifest = crate::restore::fetch_manifest(destination.as_ref(), key, &mut warnings).await?;
+    let (created, temp) = crate::transfer::publish::create_partial(target)?;
     let result = async {
-        let mut file =
-            tokio::fs::File::create(&temp)
-                .await
-                .map_err(|e| EngineError::RestoreTarget {
-                    detail: format!("cannot create {}: {e}", temp.display()),
-                })?;
+        let mut file = tokio::fs::File::from_std(created);
+        let mut hash = sha2::Sha256::new();
         let mut done = 0;
         while done < size {
             if cancel.is_cancelled() {
@@ -450,6 +444,17 @@ async fn download_raw(
             }
             let end = (done + RAW_CHUNK).min(size);
             let bytes = destination.get_range(key, done, end).await?;
+            if bytes.len() as u64 != end - done {
+                return Err(EngineError::Mismatch {
+                    object: key.to_string(),
+                    detail: format!(
+                        "the server sent {} bytes of a {}-byte range",
+                        bytes.len(),
+                        end - done
+                    ),
+                });
+            }
+            hash.update(&bytes);
             file.write_all(&bytes)
                 .await
                 .map_err(|e| EngineError::RestoreTarget {
@@ -463,11 +468,19 @@ async fn download_raw(
             .map_err(|e| EngineError::RestoreTarget {
                 detail: format!("cannot write {}: {e}", temp.display()),
             })?;
-        tokio::fs::rename(&temp, target)
-            .await
-            .map_err(|e| EngineError::RestoreTarget {
-                detail: format!("cannot move the download to {}: {e}", target.display()),
-            })?;
+        if let Some(m) = &manifest {
+            let sha = hex::encode(hash.finalize());
+            if m.stored_size != size || m.sha256 != sha {
+                return Err(EngineError::Mismatch {
+                    object: key.to_string(),
+                    detail: format!(
+                        "the copy has {size} bytes with SHA-256 {sha}, the manifest says {} bytes with {}",
+                        m.stored_size, m.sha256
+                    ),
+                });
+            }
+        }
+        crate::transfer::publish::publish(&temp, target, false)?;
         progress.update(Phase::Done, size, size);
         Ok(size)
     }

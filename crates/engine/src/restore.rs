@@ -4,7 +4,7 @@
 //! SHA-256 and sizes are compared with its manifest.
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -143,7 +143,7 @@ pub(crate) async fn existing_object(
 }
 
 /// Fetches the manifest, tolerating its absence or damage (the header suffices).
-async fn fetch_manifest(
+pub(crate) async fn fetch_manifest(
     destination: &dyn Destination,
     object: &ObjectKey,
     warnings: &mut Vec<String>,
@@ -436,34 +436,30 @@ pub async fn restore_to_file(
             ),
         ));
     }
-    let temp = temp_beside(target);
-    let file =
-        DurableFile::create(&temp, Caching::Bypass).map_err(|e| EngineError::RestoreTarget {
-            detail: format!("cannot create {}: {e}", temp.display()),
-        })?;
+    let (created, temp) = crate::transfer::publish::create_partial(target)?;
+    drop(created);
+    let file = match DurableFile::create(&temp, Caching::Bypass) {
+        Ok(file) => file,
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            return Err(EngineError::RestoreTarget {
+                detail: format!("cannot create {}: {e}", temp.display()),
+            });
+        }
+    };
     let result = read_into(destination, object, keys, trust, file, progress, cancel).await;
     let finished = result.and_then(|(report, file, _)| {
         let file = file.finish().map_err(|e| EngineError::RestoreTarget {
             detail: format!("cannot write {}: {e}", temp.display()),
         })?;
         drop(file);
-        std::fs::rename(&temp, target).map_err(|e| EngineError::RestoreTarget {
-            detail: format!("cannot move the restored file to {}: {e}", target.display()),
-        })?;
+        crate::transfer::publish::publish(&temp, target, overwrite)?;
         Ok(report)
     });
     if finished.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
     finished
-}
-
-fn temp_beside(target: &Path) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "restore".into());
-    target.with_file_name(format!(".{name}.dbackup-partial"))
 }
 
 /// Restores into a consumer on its own thread (a database's restore tool, a folder

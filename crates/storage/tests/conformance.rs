@@ -138,17 +138,17 @@ async fn a_local_backup_never_replaces_another_and_is_private() {
     let dest = LocalFolder::new(dir.path());
     let name = key("job/job_2026-12-06T10-00-00Z.dbk");
     let mut first = dest.start_upload(&name, None).await.unwrap();
-    first.write(Bytes::from_static(b"the good backup")).await.unwrap();
+    first
+        .write(Bytes::from_static(b"the good backup"))
+        .await
+        .unwrap();
     // A second writer of the same name (another computer, a clock that repeats a
     // second) finishes after the first: it must not replace it.
     let mut second = dest.start_upload(&name, None).await.unwrap();
     second.write(Bytes::from_static(b"another")).await.unwrap();
     first.complete().await.unwrap();
     let err = second.complete().await.unwrap_err();
-    assert!(
-        matches!(err, StorageError::AlreadyExists { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, StorageError::AlreadyExists { .. }), "{err}");
     assert!(err.to_string().contains("never replaces"), "{err}");
     let path = dir.path().join("job/job_2026-12-06T10-00-00Z.dbk");
     assert_eq!(std::fs::read(&path).unwrap(), b"the good backup");
@@ -160,7 +160,9 @@ async fn a_local_backup_never_replaces_another_and_is_private() {
     assert_eq!(walk(dir.path()), [path.clone()], "no temp file left");
     // A manifest is rewritten in place when its lock changes.
     let manifest = key("job/job_2026-12-06T10-00-00Z.dbk.meta.json");
-    dest.put(&manifest, Bytes::from_static(b"{}")).await.unwrap();
+    dest.put(&manifest, Bytes::from_static(b"{}"))
+        .await
+        .unwrap();
     dest.put(&manifest, Bytes::from_static(b"{\"locked\":true}"))
         .await
         .unwrap();

@@ -774,3 +774,48 @@ async fn a_failed_deletion_does_not_stop_the_others_and_each_is_reported() {
     assert!(bench.store_dir.join(&made[1]).exists());
     assert!(!bench.store_dir.join(&made[0]).exists());
 }
+
+#[test]
+fn two_jobs_cannot_share_a_folder() {
+    let bench = Bench::new();
+    let orders = bench.job(
+        "Orders DB",
+        Schedule::Manual,
+        CatchUp::Once,
+        "2026-11-01T00:00:00Z",
+    );
+    for clash in ["Orders-DB", "orders db", "Orders/DB."] {
+        let mut input = crate::jobs::JobInput {
+            name: clash.into(),
+            source_id: bench.source_id.clone(),
+            targets: vec![crate::jobs::JobTarget {
+                destination_id: bench.destination_id.clone(),
+                retention: Retention::None,
+            }],
+            schedule: Schedule::Manual,
+            catch_up: CatchUp::Once,
+            compression: Default::default(),
+            level: 3,
+            key_profile_id: None,
+            notify_on_failure: true,
+            notify_on_success: false,
+            enabled: true,
+        };
+        let err = bench
+            .engine
+            .create_job(input.clone(), ts("2026-11-02T00:00:00Z"))
+            .unwrap_err();
+        assert_eq!(err.field(), Some("name"), "{clash}: {err}");
+        assert!(
+            err.to_string()
+                .contains("already keeps its backups in the folder"),
+            "{err}"
+        );
+        // The job itself may take a name of its own folder.
+        input.name = clash.into();
+        bench
+            .engine
+            .update_job(&orders, input, ts("2026-11-02T00:00:00Z"))
+            .unwrap();
+    }
+}

@@ -99,6 +99,33 @@ async fn verify_and_both_downloads_report_and_write_whole_files() {
         "as stored means byte for byte"
     );
 
+    // A copy "as stored" is checked too: a changed byte is caught, nothing is saved.
+    let stored = bench.store_dir.join(&object);
+    let good = std::fs::read(&stored).unwrap();
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    std::fs::write(&stored, &bad).unwrap();
+    let damaged = out.path().join("damaged.dbk");
+    let failed = wait(
+        &ops,
+        &ops.start_download(&bench.destination_id, &object, &damaged, false, false)
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(failed.state, OperationState::Failed);
+    let error = failed.error.unwrap();
+    assert_eq!(error.code, crate::ErrorCode::Corrupt, "{}", error.message);
+    assert!(error.message.contains("SHA-256"), "{}", error.message);
+    assert!(!damaged.exists());
+    assert_eq!(
+        std::fs::read_dir(out.path()).unwrap().count(),
+        2,
+        "no partial file left"
+    );
+    std::fs::write(&stored, &good).unwrap();
+    ops.dismiss(&failed.id);
+
     // An existing file is never overwritten, and nothing starts.
     let again = ops.start_download(&bench.destination_id, &object, &raw, false, false);
     assert!(again.unwrap_err().to_string().contains("already exists"));

@@ -285,11 +285,20 @@ fn refuses_direct(e: &io::Error) -> bool {
 fn open(path: &Path, caching: Caching) -> io::Result<(File, bool)> {
     let mut options = File::options();
     options.write(true).create(true).truncate(true);
+    // Never through a link: the caller created the file under a name of its own.
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
     #[cfg(target_os = "linux")]
     if caching == Caching::Bypass {
         use std::os::unix::fs::OpenOptionsExt;
         let mut direct = options.clone();
-        direct.custom_flags(rustix::fs::OFlags::DIRECT.bits() as i32);
+        direct.custom_flags(
+            (rustix::fs::OFlags::DIRECT | rustix::fs::OFlags::NOFOLLOW).bits() as i32,
+        );
         // Whatever the refusal (EINVAL from most filesystems, others from some network
         // ones), the page cache it is; a real problem with the path shows again below.
         if let Ok(file) = direct.open(path) {

@@ -6,3 +6,4 @@
 pub mod durable;
 pub mod pipe;
 pub mod progress;
+pub mod publish;
