@@ -477,17 +477,41 @@ pub async fn restore_to_source(
         }
         SourceSettings::Sqlite(c) => {
             let path = into.path.clone().unwrap_or_else(|| c.path.clone());
+            if path.exists() && !into.overwrite {
+                return Err(dbackup_sources::SourceError::TargetExists { target: path }.into());
+            }
+            // The whole copy is authenticated and checked in a private folder beside
+            // the target before SQLite applies it (see sqlite::restore).
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let staging = tempfile::Builder::new()
+                .prefix(".dbackup-restore-")
+                .tempdir_in(dir)
+                .map_err(|e| EngineError::RestoreTarget {
+                    detail: format!("cannot create a staging folder in {}: {e}", dir.display()),
+                })?;
+            let copy = staging.path().join("restored.sqlite");
             let read = restore_to_file(
                 destination,
                 object,
                 keys,
                 into.trust.clone(),
-                &path,
-                into.overwrite,
+                &copy,
+                false,
                 progress,
                 cancel,
             )
             .await?;
+            let target = path.clone();
+            let overwrite = into.overwrite;
+            tokio::task::spawn_blocking(move || {
+                dbackup_sources::sqlite::restore(&copy, &target, overwrite)
+            })
+            .await
+            .map_err(join_error)??;
+            drop(staging);
             (read, path.display().to_string(), Vec::new())
         }
         SourceSettings::Folder(c) => {

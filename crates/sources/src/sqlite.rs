@@ -55,23 +55,45 @@ pub fn snapshot(source: &Path, snapshot: &Path) -> Result<String, SourceError> {
     Ok(rusqlite::version().to_owned())
 }
 
-/// Restores `snapshot` to `target`. Refuses to replace an existing file unless
-/// `overwrite`; the new database is written beside the target and renamed into
-/// place only once complete, so a failed restore leaves the old file as it was.
+/// Restores `snapshot` (a complete, checked copy) to `target`. Refuses an existing
+/// target unless `overwrite`. A new target is written beside it and renamed into place
+/// once complete. An existing one is replaced through SQLite itself (the online backup
+/// API, in one step under SQLite's locks): a file renamed over a live database would
+/// leave its `-wal` behind to be replayed onto the restored pages, and connections
+/// still open would keep writing to the old file. On failure the target is as it was.
 pub fn restore(snapshot: &Path, target: &Path, overwrite: bool) -> Result<(), SourceError> {
-    if target.exists() && !overwrite {
-        return Err(SourceError::TargetExists {
-            target: target.to_path_buf(),
-        });
+    let src =
+        Connection::open_with_flags(snapshot, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| {
+            SourceError::SqliteUnreadable {
+                path: snapshot.to_path_buf(),
+                detail: e.to_string(),
+            }
+        })?;
+    check_integrity(&src, snapshot)?;
+    if target.exists() {
+        if !overwrite {
+            return Err(SourceError::TargetExists {
+                target: target.to_path_buf(),
+            });
+        }
+        return replace_live(&src, snapshot, target);
+    }
+    // A journal without its database belongs to a database that is gone; SQLite would
+    // replay it onto the new file.
+    for suffix in ["-wal", "-journal"] {
+        let orphan = PathBuf::from(format!("{}{suffix}", target.display()));
+        if orphan.exists() {
+            return Err(SourceError::Invalid {
+                field: "path",
+                problem: format!(
+                    "{} exists without its database; SQLite would apply it to the restored one. Move it away (it is of no use without the database), then restore again",
+                    orphan.display()
+                ),
+            });
+        }
     }
     let temp = temp_beside(target);
     let result = (|| {
-        let src = Connection::open_with_flags(snapshot, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(
-            |e| SourceError::SqliteUnreadable {
-                path: snapshot.to_path_buf(),
-                detail: e.to_string(),
-            },
-        )?;
         let mut dst = Connection::open(&temp).map_err(|e| SourceError::SqliteCopy {
             path: temp.clone(),
             detail: e.to_string(),
@@ -93,6 +115,60 @@ pub fn restore(snapshot: &Path, target: &Path, overwrite: bool) -> Result<(), So
         let _ = std::fs::remove_file(&temp);
     }
     result
+}
+
+/// A restore copy that SQLite finds damaged is never applied.
+fn check_integrity(conn: &Connection, path: &Path) -> Result<(), SourceError> {
+    let verdict: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| SourceError::SqliteUnreadable {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+    if verdict != "ok" {
+        return Err(SourceError::SqliteUnreadable {
+            path: path.to_path_buf(),
+            detail: format!("the restored copy fails SQLite's check: {verdict}"),
+        });
+    }
+    Ok(())
+}
+
+/// Replaces the content of the live database at `target` with `src`'s, in one
+/// backup step: SQLite takes the write lock, writes through its own journal or WAL,
+/// and rolls back on failure.
+fn replace_live(src: &Connection, snapshot: &Path, target: &Path) -> Result<(), SourceError> {
+    let failed = |e: rusqlite::Error| SourceError::SqliteCopy {
+        path: target.to_path_buf(),
+        detail: e.to_string(),
+    };
+    let mut dst = Connection::open_with_flags(
+        target,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| SourceError::SqliteUnreadable {
+        path: target.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    // Other programs may hold it for a moment: wait as a backup does, not forever.
+    dst.busy_timeout(BUSY_DEADLINE).map_err(failed)?;
+    let backup = Backup::new(src, &mut dst).map_err(failed)?;
+    match backup.step(-1).map_err(failed)? {
+        StepResult::Done => {}
+        StepResult::Busy | StepResult::Locked => {
+            return Err(SourceError::SqliteBusy {
+                path: target.to_path_buf(),
+            })
+        }
+        _ => {
+            return Err(SourceError::SqliteCopy {
+                path: snapshot.to_path_buf(),
+                detail: "the copy did not finish in one step".into(),
+            })
+        }
+    }
+    drop(backup);
+    check_integrity(&dst, target)
 }
 
 fn temp_beside(target: &Path) -> PathBuf {
@@ -256,5 +332,60 @@ mod tests {
         assert!(restore(&bogus, &target, true).is_err());
         assert_eq!(dump(&target), before);
         assert!(!dir.path().join(".keep.db.dbackup-restore").exists());
+    }
+
+    #[test]
+    fn restoring_over_a_live_database_replaces_it_whole_and_its_wal_is_not_replayed() {
+        let dir = tempfile::tempdir().unwrap();
+        let backup = dir.path().join("backup.db");
+        drop(seed(&backup, 100));
+        let snap = dir.path().join("snap.db");
+        snapshot(&backup, &snap).unwrap();
+
+        // The live database: WAL mode, newer rows still only in its -wal (a program
+        // holds it open, or died before a checkpoint).
+        let target = dir.path().join("app.db");
+        let live = seed(&target, 10);
+        live.execute_batch(
+            "PRAGMA wal_autocheckpoint = 0;
+             INSERT INTO t (name, amount) SELECT 'only in the wal', 1 FROM t;",
+        )
+        .unwrap();
+        let wal = dir.path().join("app.db-wal");
+        assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+
+        restore(&snap, &target, true).unwrap();
+        // The connection still open sees the restored content, and so does a new one.
+        let count = |c: &Connection| -> i64 {
+            c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(count(&live), 100);
+        drop(live);
+        let fresh = Connection::open(&target).unwrap();
+        assert_eq!(count(&fresh), 100);
+        let check: String = fresh
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        assert_eq!(dump(&target), dump(&backup));
+    }
+
+    #[test]
+    fn a_journal_left_without_its_database_is_not_applied_to_the_restored_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let backup = dir.path().join("backup.db");
+        drop(seed(&backup, 5));
+        let snap = dir.path().join("snap.db");
+        snapshot(&backup, &snap).unwrap();
+        let target = dir.path().join("gone.db");
+        std::fs::write(dir.path().join("gone.db-wal"), b"a stale log").unwrap();
+        let err = restore(&snap, &target, false).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("gone.db-wal exists without its database"),
+            "{err}"
+        );
+        assert!(!target.exists());
     }
 }
