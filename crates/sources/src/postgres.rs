@@ -1,7 +1,9 @@
 //! PostgreSQL through its own tools: `pg_dump --format=custom` per database (so a
 //! restore can pick objects and run in one transaction), `pg_dumpall --globals-only`
 //! for roles and tablespaces, `pg_restore` and `psql` back. The password travels in
-//! PGPASSWORD, never on the command line.
+//! a 0600 password file named by PGPASSFILE, removed when the tool is done: never on
+//! the command line nor in the environment (which other processes of the user, and
+//! the tool's own children, can read).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -129,7 +131,7 @@ impl Postgres {
 
     /// A command for `tool` with the connection in its environment (inherited PG*
     /// variables removed, so a user's PGSERVICE or PGOPTIONS cannot redirect it).
-    fn command(&self, tool: &Tool) -> Command {
+    fn command(&self, tool: &Tool) -> Result<(Command, Option<tempfile::TempPath>), SourceError> {
         let mut command = tool.command();
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("PG") {
@@ -144,10 +146,15 @@ impl Postgres {
             .env("PGCONNECT_TIMEOUT", CONNECT_TIMEOUT_SECS)
             .env("PGAPPNAME", "dbackup")
             .arg("--no-password");
-        if let Some(password) = &self.password {
-            command.env("PGPASSWORD", password);
-        }
-        command
+        let passfile = match &self.password {
+            Some(password) => {
+                let file = password_file(password)?;
+                command.env("PGPASSFILE", &*file);
+                Some(file)
+            }
+            None => None,
+        };
+        Ok((command, passfile))
     }
 
     fn explain(&self, error: SourceError, database: &str) -> SourceError {
@@ -163,7 +170,7 @@ impl Postgres {
     /// Runs one SQL statement with psql and returns its rows.
     pub fn query(&self, database: &str, sql: &str) -> Result<Vec<Vec<String>>, SourceError> {
         let psql = self.tool("psql")?;
-        let mut command = self.command(&psql);
+        let (mut command, _passfile) = self.command(&psql)?;
         command
             .arg(format!("--dbname={}", conninfo_dbname(database)))
             .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
@@ -287,18 +294,18 @@ impl Postgres {
     pub fn dump(&self, database: &str) -> Result<DumpStream, SourceError> {
         check_name("database", database)?;
         let pg_dump = self.tool("pg_dump")?;
-        let mut command = self.command(&pg_dump);
+        let (mut command, passfile) = self.command(&pg_dump)?;
         command
             .arg("--format=custom")
             .arg("--compress=0")
             .arg(format!("--dbname={}", conninfo_dbname(database)));
-        pg_dump.spawn_dump(&mut command, None, self.explainer(database))
+        pg_dump.spawn_dump(&mut command, passfile, self.explainer(database))
     }
 
     /// Streams `pg_dumpall --globals-only`: roles, their memberships and tablespaces.
     pub fn dump_globals(&self) -> Result<DumpStream, SourceError> {
         let pg_dumpall = self.tool("pg_dumpall")?;
-        let mut command = self.command(&pg_dumpall);
+        let (mut command, passfile) = self.command(&pg_dumpall)?;
         command.arg("--globals-only").arg(format!(
             "--dbname={}",
             conninfo_dbname(self.maintenance_db())
@@ -307,7 +314,11 @@ impl Postgres {
         if !self.is_superuser()? {
             command.arg("--no-role-passwords");
         }
-        pg_dumpall.spawn_dump(&mut command, None, self.explainer(self.maintenance_db()))
+        pg_dumpall.spawn_dump(
+            &mut command,
+            passfile,
+            self.explainer(self.maintenance_db()),
+        )
     }
 
     /// Restores a `dump` into `database`, creating it when missing. A database that
@@ -342,7 +353,7 @@ impl Postgres {
                 &format!("CREATE DATABASE {}", quote_ident(database)),
             )?;
         }
-        let mut command = self.command(&pg_restore);
+        let (mut command, _passfile) = self.command(&pg_restore)?;
         command
             .arg(format!("--dbname={}", conninfo_dbname(database)))
             .args(["--exit-on-error", "--single-transaction"]);
@@ -359,7 +370,7 @@ impl Postgres {
     /// restoring onto a live server usually meets some. Returns those messages.
     pub fn restore_globals(&self, input: &mut dyn Read) -> Result<Vec<String>, SourceError> {
         let psql = self.tool("psql")?;
-        let mut command = self.command(&psql);
+        let (mut command, _passfile) = self.command(&psql)?;
         command
             .arg(format!(
                 "--dbname={}",
@@ -522,6 +533,45 @@ fn major_of_tool_version(text: &str) -> Option<u32> {
     number.split('.').next()?.parse().ok()
 }
 
+/// A libpq password file (0600, as libpq requires) matching any server: it exists
+/// only for one tool run, which PGPASSFILE points at it.
+fn password_file(password: &str) -> Result<tempfile::TempPath, SourceError> {
+    use std::io::Write;
+    let io_error = |source| SourceError::Io {
+        action: "writing the temporary PostgreSQL password file in",
+        path: std::env::temp_dir(),
+        source,
+    };
+    // The file is read line by line: a line break cannot be in an entry.
+    if password.contains(['\n', '\r']) {
+        return Err(invalid(
+            "password",
+            "a PostgreSQL password cannot contain a line break; type it again without one",
+        ));
+    }
+    // tempfile creates the file with mode 0600.
+    let mut file = tempfile::Builder::new()
+        .prefix("dbackup-pgpass-")
+        .tempfile()
+        .map_err(io_error)?;
+    file.write_all(format!("*:*:*:*:{}\n", pgpass_escape(password)).as_bytes())
+        .map_err(io_error)?;
+    file.flush().map_err(io_error)?;
+    Ok(file.into_temp_path())
+}
+
+/// In a password file, `:` and `\\` are escaped with a backslash.
+fn pgpass_escape(password: &str) -> String {
+    let mut out = String::with_capacity(password.len());
+    for c in password.chars() {
+        if matches!(c, ':' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The largest roles script restored: far above any server's roles.
 const ROLES_SCRIPT_LIMIT: u64 = 64 * 1024 * 1024;
 
@@ -650,5 +700,18 @@ mod tests {
         assert_eq!(restricts("psql (PostgreSQL) 18beta1"), Some(true));
         assert_eq!(restricts("psql"), None);
         assert_eq!(restrict_key().len(), 32);
+    }
+
+    #[test]
+    fn the_password_file_escapes_what_libpq_reads_as_separators() {
+        assert_eq!(pgpass_escape(r"a:b\c"), r"a\:b\\c");
+        let file = password_file("p:w").unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "*:*:*:*:p\\:w\n");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert!(password_file("two\nlines").is_err());
     }
 }
