@@ -147,8 +147,8 @@ fn notify(app: &AppHandle, alert: &Alert) {
     let mut notification = notify_rust::Notification::new();
     notification
         .appname("DBackup")
-        .summary(&alert.title)
-        .body(&alert.body)
+        .summary(&dbackup_engine::alerts::escape_markup(&alert.title))
+        .body(&dbackup_engine::alerts::escape_markup(&alert.body))
         // "default" is the action of a click on the notification itself.
         .action("default", "Open");
     #[cfg(all(unix, not(target_os = "macos")))]

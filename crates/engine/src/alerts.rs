@@ -35,6 +35,23 @@ pub enum AlertOpens {
     Explorer { destination_id: String },
 }
 
+/// `text` as a notification shows it literally. Notification servers read the body
+/// as markup (`<a href>`, `<img src>`): an error message quoted from a server or a
+/// bucket must not become a link or an image.
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c if c.is_control() && c != '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The notification that retention deleted backups after a run, if it deleted any.
 pub fn retention_deleted(run: &RunView) -> Option<Alert> {
     let deleted: Vec<(&str, usize)> = run
@@ -333,5 +350,14 @@ mod tests {
                 run_id: "r1".into()
             }
         );
+    }
+
+    #[test]
+    fn text_from_servers_is_shown_literally_in_a_notification() {
+        assert_eq!(
+            escape_markup("AccessDenied <a href=\"https://x\">fix</a> & <img src=x>\u{1b}[31m"),
+            "AccessDenied &lt;a href=\"https://x\"&gt;fix&lt;/a&gt; &amp; &lt;img src=x&gt; [31m"
+        );
+        assert_eq!(escape_markup("two\nlines"), "two\nlines");
     }
 }
