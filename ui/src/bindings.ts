@@ -739,7 +739,16 @@ export type ErrorCode =
 /**
  * The backup is in S3 Glacier: request a restore and wait until it is ready.
  */
-"needs_restore" | "cancelled" | "internal"
+"needs_restore" | 
+/**
+ * Writing on this computer failed (a restore or download target): the disk is
+ * full, or the place is not writable.
+ */
+"local_disk" | 
+/**
+ * Made by a newer DBackup: update DBackup to read it.
+ */
+"needs_update" | "cancelled" | "internal"
 export type FailureView = { code: ErrorCode; message: string }
 export type GfsTiers = { hourly?: number; daily?: number; weekly?: number; monthly?: number; yearly?: number }
 export type GlacierCheck = { ready: GlacierReady[]; 

@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  success
-  1  unexpected failure (a bug: please report it with the log)
+  1  unexpected failure (a bug: please report it with what the command printed)
   2  bad input or usage: a wrong argument, an unknown or duplicate name
   3  the state database cannot be used (damaged, from a newer DBackup, read-only)
   4  the OS keyring is locked, missing or refused
@@ -14,6 +14,9 @@ Exit codes:
   7  a backup is damaged or disagrees with its manifest
   8  the source failed (a dump tool, a file)
   9  the backup is in S3 Glacier: restore it first (`dbackup backup glacier-restore`)
+  10 writing on this computer failed (a restore or download target): disk full, or
+     not writable there
+  11 made by a newer DBackup (a backup's format, a configuration file): update DBackup
   130 cancelled
 
 Environment:

@@ -19,7 +19,7 @@ use dbackup_engine::source_run::{
     backup_source as backup_source_run, restore_to_source, RestoreInto, SourceBackupPlan,
 };
 use dbackup_engine::transfer::progress::ProgressReporter;
-use dbackup_engine::{EngineError, ErrorCode};
+use dbackup_engine::EngineError;
 use dbackup_storage::ObjectKey;
 use tokio_util::sync::CancellationToken;
 
@@ -121,6 +121,7 @@ pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
     };
     let now = jiff::Timestamp::now();
     let job = args.name.clone().unwrap_or(default_name);
+    say_stored_name(&job);
     // No state database is opened here (an s3:// address needs none), so no installation.
     let object = dbackup_engine::source_run::object_name(&job, None, None, now)?;
     let mut metadata = ArchiveMetadata::new(now);
@@ -151,10 +152,25 @@ pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
         &progress,
         &cancel,
     ))?;
+    // A backup stored nowhere has no report to show: its manifest describes nothing.
+    if report.status == BackupStatus::Failed {
+        return Err(copies_failed(&report));
+    }
     out.value(&report, || backup_lines(&report));
     match report.status {
         BackupStatus::Success => Ok(()),
         _ => Err(copies_failed(&report)),
+    }
+}
+
+/// Object names keep letters, digits, `-`, `_` and `.`: say so when a name changes.
+fn say_stored_name(name: &str) {
+    if let Ok(folder) = dbackup_engine::source_run::job_folder(name) {
+        if folder != name {
+            eprintln!(
+                "dbackup: note: the name {name:?} is stored as {folder:?} (object names keep letters, digits, '-', '_' and '.')"
+            );
+        }
     }
 }
 
@@ -206,6 +222,9 @@ fn backup_source(
     let mut settings = WriterSettings::new(encryption, ArchiveMetadata::new(now));
     settings.compression = compression(args);
     settings.level = args.level;
+    if let Some(name) = &args.name {
+        say_stored_name(name);
+    }
     let plan = SourceBackupPlan {
         job_name: args.name.clone().unwrap_or_else(|| found.name.clone()),
         job_id: None,
@@ -237,16 +256,13 @@ fn backup_source(
     if report.status == BackupStatus::Success {
         return Ok(());
     }
-    // The first failure decides the exit code: a source problem (8) or storage (5).
+    // The first failure decides the exit code, with its own code and message.
     for unit in &report.units {
         if let Some(e) = &unit.error {
-            return Err(match e.code {
-                ErrorCode::Source => EngineError::SourceFailed {
-                    detail: format!("{}: {}", unit.unit, e.message),
-                },
-                _ => EngineError::AllDestinationsFailed {
-                    failures: format!("{}: {}", unit.unit, e.message),
-                },
+            return Err(EngineError::UnitFailed {
+                unit: unit.unit.clone(),
+                code: e.code,
+                message: e.message.clone(),
             });
         }
         if let Some(backup) = &unit.backup {
@@ -288,10 +304,11 @@ pub fn restore(args: RestoreArgs, out: &Output) -> Result<(), EngineError> {
     print_warnings(&report);
     out.value(&report, || {
         format!(
-            "restored {} to {} ({} bytes, every chunk authenticated{})\n",
+            "restored {} to {} ({} bytes, {}{})\n",
             report.object,
             output.display(),
             report.plain_size,
+            checked_note(&report),
             manifest_note(&report)
         )
     });
@@ -355,10 +372,11 @@ fn restore_into_source(wanted: &str, args: &RestoreArgs, out: &Output) -> Result
     };
     out.value(&report, || {
         let mut text = format!(
-            "restored {} into {} ({} bytes, every chunk authenticated{})\n",
+            "restored {} into {} ({} bytes, {}{})\n",
             report.read.object,
             report.target,
             report.read.plain_size,
+            checked_note(&report.read),
             manifest_note(&report.read)
         );
         for warning in &report.warnings {
@@ -456,6 +474,15 @@ pub fn verify(args: VerifyArgs, out: &Output) -> Result<(), EngineError> {
 fn print_warnings(report: &ReadReport) {
     for w in &report.warnings {
         eprintln!("dbackup: warning: {w}");
+    }
+}
+
+/// What reading proved: authenticity needs encryption.
+fn checked_note(report: &ReadReport) -> &'static str {
+    if report.authenticated {
+        "every chunk authenticated"
+    } else {
+        "not encrypted: checked by its checksums, not authenticated"
     }
 }
 

@@ -27,18 +27,21 @@ pub fn resolve(spec: &str, s3: &S3Options) -> Result<NamedDestination, EngineErr
             destination: Arc::new(LocalFolder::new(path)),
         });
     }
-    // A saved destination, by name or id.
+    // A saved destination, by name or id; else a folder here of that name.
     let engine = crate::open_engine()?;
     let found = engine
         .list_destinations()?
         .into_iter()
-        .find(|d| d.id == spec || d.name.eq_ignore_ascii_case(spec))
-        .ok_or_else(|| {
-            EngineError::invalid(
-                "destination",
-                format!("{spec:?} is neither a folder path, an s3:// address nor a saved destination; `dbackup destination list` shows the saved ones"),
-            )
-        })?;
+        .find(|d| d.id == spec || d.name.eq_ignore_ascii_case(spec));
+    let Some(found) = found else {
+        if path.is_dir() {
+            return resolve(&format!("./{spec}"), s3);
+        }
+        return Err(EngineError::invalid(
+            "destination",
+            format!("{spec:?} is neither a folder here, an s3:// address nor a saved destination; `dbackup destination list` shows the saved ones, and ./{spec} names a folder to create"),
+        ));
+    };
     let (name, destination) = engine.open_destination(&found.id)?;
     Ok(NamedDestination { name, destination })
 }
@@ -69,17 +72,16 @@ fn s3_location(spec: &str, rest: &str, s3: &S3Options) -> Result<NamedDestinatio
             format!("{spec}: the bucket name is missing (s3://BUCKET/prefix)"),
         ));
     }
+    // Checked here, before any request: a server would only say the bucket is missing.
+    dbackup_engine::s3_destination::validate_bucket(bucket)?;
     if let Some(endpoint) = &s3.endpoint {
         dbackup_engine::s3_destination::check_plain_http(endpoint, s3.allow_plain_http)?;
     }
     let storage_class = storage_class(s3.storage_class.as_deref())?;
     let sse = server_side_encryption(s3.sse, s3.kms_key_id.as_deref())?;
-    let prefix = prefix.trim_matches('/');
-    let prefix = if prefix.is_empty() {
-        String::new()
-    } else {
-        format!("{prefix}/")
-    };
+    // The same form as a saved destination's prefix (spaces trimmed), so a rescan of
+    // the saved destination finds what an address wrote.
+    let prefix = dbackup_engine::s3_destination::normalize_prefix(prefix)?;
     let env = |name: &str| {
         std::env::var(name)
             .ok()

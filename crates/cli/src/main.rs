@@ -151,14 +151,10 @@ fn run(command: Command, out: &Output) -> Result<(), EngineError> {
             let report = rt.block_on(engine.test_destination(&id, jiff::Timestamp::now()))?;
             out.value(&report, || output::probe_report(&report));
             if !report.all_ok() {
-                return Err(EngineError::Storage(
-                    dbackup_storage::StorageError::Service {
-                        destination,
-                        operation: "the connection test".into(),
-                        code: "ConnectionTestFailed".into(),
-                        message: "see the actions above".into(),
-                    },
-                ));
+                return Err(EngineError::TestFailed {
+                    destination,
+                    failed: report.failed_actions(),
+                });
             }
         }
         Command::Destination(DestinationCommand::Remove { destination }) => {
@@ -272,6 +268,8 @@ pub fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::Corrupt => 7,
         ErrorCode::Source => 8,
         ErrorCode::NeedsRestore => 9,
+        ErrorCode::LocalDisk => 10,
+        ErrorCode::NeedsUpdate => 11,
         ErrorCode::Cancelled => 130,
         ErrorCode::Internal => 1,
     }

@@ -359,9 +359,10 @@ fn a_full_disk_during_restore_leaves_nothing_half_written() {
             .arg(&bin)
             .args(&args)
             .assert()
-            .failure()
+            .code(10)
             .stderr(predicate::str::contains("restoring failed"))
-            .stderr(predicate::str::contains("File too large"));
+            .stderr(predicate::str::contains("File too large"))
+            .stderr(predicate::str::contains("the disk is full"));
     }
     assert!(!env.path("fresh.sql").exists());
     assert_eq!(
@@ -428,4 +429,110 @@ fn garbage_and_missing_or_wrong_manifests_are_named() {
         .assert()
         .success()
         .stdout(predicate::str::contains("missing or damaged"));
+}
+
+#[test]
+fn a_backup_stored_nowhere_prints_one_json_error_and_no_manifest() {
+    let env = Machine::new("backup");
+    std::fs::write(env.path("in.sql"), sql(1000)).unwrap();
+    // The destination takes the upload and refuses it at the end: the name is a folder
+    // there (for every second the run may take).
+    let now = jiff::Timestamp::now();
+    for s in -2..30 {
+        let stamp = (now + jiff::SignedDuration::from_secs(s)).strftime("%Y-%m-%dT%H-%M-%SZ");
+        std::fs::create_dir_all(env.path(&format!("d/fixed/fixed_{stamp}.dbk/taken"))).unwrap();
+    }
+    let out = env
+        .cmd()
+        .args([
+            "--json",
+            "backup",
+            "--file",
+            "in.sql",
+            "--name",
+            "fixed",
+            "--to",
+            "./d",
+            "--no-encryption",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("exactly one JSON document");
+    assert_eq!(doc["error"]["code"], "storage", "{doc}");
+    assert!(
+        !stdout.contains("manifest") && !stdout.contains("sha256"),
+        "{stdout}"
+    );
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert_eq!(
+        message.matches("stored on no destination").count(),
+        1,
+        "the prefix is said once: {message}"
+    );
+}
+
+#[test]
+fn errors_tell_the_truth_about_what_failed() {
+    let env = Machine::new("backup");
+    std::fs::write(env.path("in.sql"), sql(20_000)).unwrap();
+    // A relative folder that exists is a folder, with or without "./".
+    std::fs::create_dir(env.path("dest")).unwrap();
+    let out = env
+        .cmd()
+        .args([
+            "--json",
+            "backup",
+            "--file",
+            "in.sql",
+            "--name",
+            "a+1",
+            "--to",
+            "dest",
+            "--no-encryption",
+        ])
+        .assert()
+        .success();
+    // The changed name is said, not done silently.
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("\"a+1\" is stored as \"a-1\""), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let object = report["object"].as_str().unwrap().to_owned();
+    assert!(object.starts_with("a-1/a-1_"), "{object}");
+    assert!(env.path("dest").join(&object).is_file());
+
+    // A backup from a future DBackup: "update DBackup", with its own exit code.
+    let path = env.path("dest").join(&object);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[8..10].copy_from_slice(&99u16.to_be_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    env.cmd()
+        .args(["inspect", &object, "--from", "dest"])
+        .assert()
+        .code(11)
+        .stderr(predicate::str::contains("update DBackup"));
+
+    // An impossible bucket name is refused before any request is made.
+    env.cmd()
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "y")
+        .args([
+            "inspect",
+            "a.dbk",
+            "--from",
+            "s3://Not_A_Bucket/p",
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "a bucket name uses only lower-case letters",
+        ));
 }

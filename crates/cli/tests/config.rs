@@ -125,6 +125,22 @@ fn the_configuration_moves_to_another_machine_and_asks_for_its_secrets() {
     );
     assert_eq!(item(&report, "source", "Shop")["outcome"], "needs_secret");
     assert_eq!(item(&report, "job", "Docs")["outcome"], "added");
+    // What to do is said in commands that exist here.
+    let detail = item(&report, "destination", "Offsite")["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        detail.contains("dbackup destination set-secret \"Offsite\""),
+        "{detail}"
+    );
+    // Imported paused, and it says so.
+    assert!(item(&report, "job", "Docs")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("imported paused"));
+    let docs = there.json(&["job", "show", "Docs"]);
+    assert_eq!(docs["enabled"], false, "{docs}");
 
     let listed = there.json(&["destination", "list"]);
     let offsite = listed

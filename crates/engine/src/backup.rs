@@ -74,6 +74,13 @@ pub struct BackupReport {
     pub copies: Vec<CopyReport>,
 }
 
+impl BackupReport {
+    /// Whether at least one destination holds this backup.
+    pub fn stored_anywhere(&self) -> bool {
+        self.copies.iter().any(|c| c.stored)
+    }
+}
+
 /// Counts what the archive writer pulls from the source.
 struct CountingReader<R> {
     inner: R,

@@ -386,14 +386,17 @@ fn check_header(file: &ConfigFile) -> Result<(), EngineError> {
             "this is not a DBackup configuration file",
         ));
     }
-    if file.version == 0 || file.version > VERSION {
+    if file.version > VERSION {
+        return Err(EngineError::Newer {
+            what: "this configuration file".into(),
+            found: file.version,
+            supported: VERSION,
+        });
+    }
+    if file.version == 0 {
         return Err(EngineError::invalid(
             "file",
-            format!(
-                "this configuration file has version {}, which this DBackup ({}) cannot read; update DBackup and import it again",
-                file.version,
-                env!("CARGO_PKG_VERSION")
-            ),
+            "this configuration file has version 0, which no DBackup writes: it is damaged",
         ));
     }
     Ok(())
@@ -533,7 +536,9 @@ impl<'e> ImportPlan<'e> {
         if needs_secret {
             notes.insert(
                 0,
-                "type its secret access key: Destinations, Edit".to_owned(),
+                format!(
+                    "type its secret access key (in the window: Destinations, Edit; on the command line: dbackup destination set-secret {name:?})"
+                ),
             );
         }
         let id = uuid::Uuid::new_v4().to_string();
@@ -595,7 +600,9 @@ impl<'e> ImportPlan<'e> {
         let mut notes = Vec::new();
         let needs_secret = entry.has_secret && settings.takes_password();
         if needs_secret {
-            notes.push("type its password: Sources, Edit".to_owned());
+            notes.push(format!(
+                "type its password (in the window: Sources, Edit; on the command line: dbackup source set-password {name:?} --password-env VAR)"
+            ));
         }
         // Checked, not refused: a file or server missing here may be set up later.
         if let Err(e) = settings.validate() {

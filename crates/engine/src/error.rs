@@ -26,6 +26,11 @@ pub enum ErrorCode {
     Source,
     /// The backup is in S3 Glacier: request a restore and wait until it is ready.
     NeedsRestore,
+    /// Writing on this computer failed (a restore or download target): the disk is
+    /// full, or the place is not writable.
+    LocalDisk,
+    /// Made by a newer DBackup: update DBackup to read it.
+    NeedsUpdate,
     Cancelled,
     Internal,
 }
@@ -53,14 +58,33 @@ pub enum EngineError {
     SourceFailed { detail: String },
     #[error("the backup was stored on no destination: {failures}")]
     AllDestinationsFailed { failures: String },
+    #[error("{what} was written by a newer DBackup (format version {found}; this one reads up to {supported}): update DBackup, then try again")]
+    Newer {
+        what: String,
+        found: u32,
+        supported: u32,
+    },
+    #[error("the destination {destination} does not work for backups: {failed} failed (each action's reason is listed above). Fix the access key or the bucket's policy, then test again")]
+    TestFailed { destination: String, failed: String },
+    /// One unit (a database, a file) of a run failed; its own code and message.
+    #[error("{unit}: {message}")]
+    UnitFailed {
+        unit: String,
+        code: ErrorCode,
+        message: String,
+    },
     #[error("{object} does not match its record: {detail}. This copy is damaged; restore from another copy")]
     Mismatch { object: String, detail: String },
     #[error("{object} is not encrypted, so anyone who can write to that destination could have made it and it was not restored. If you know where it came from, restore it with the explicit choice to accept an unencrypted backup (--allow-unencrypted on the command line)")]
     Unencrypted { object: String },
     #[error("{object} was not made by the job it claims: {detail}. It was not restored; check who can write to that destination")]
     NotFromJob { object: String, detail: String },
-    #[error("restoring failed: {detail}. Nothing was left under the target name; free space or choose another place and try again")]
-    RestoreTarget { detail: String },
+    #[error("restoring failed: {detail}. Nothing was left under the target name; {}", target_advice(*kind))]
+    RestoreTarget {
+        detail: String,
+        /// What the local filesystem said, for the advice and the code.
+        kind: std::io::ErrorKind,
+    },
     #[error("another scheduler already runs the jobs of this computer: {holder}. Only one may run at a time, so no job runs twice; stop that one first, or let it do the work")]
     SchedulerBusy { holder: String },
     #[error("{object} is stored in {class} and {state}. {what_to_do}")]
@@ -111,8 +135,11 @@ impl EngineError {
             Self::SourceFailed { .. } => ErrorCode::Source,
             Self::Source(e) => source_code(e),
             Self::Folder(e) => folder_code(e),
-            Self::RestoreTarget { .. } => ErrorCode::InvalidInput,
+            Self::RestoreTarget { .. } => ErrorCode::LocalDisk,
             Self::SchedulerBusy { .. } => ErrorCode::Conflict,
+            Self::UnitFailed { code, .. } => *code,
+            Self::Newer { .. } => ErrorCode::NeedsUpdate,
+            Self::TestFailed { .. } => ErrorCode::Storage,
             Self::Cancelled => ErrorCode::Cancelled,
             Self::Internal { .. } => ErrorCode::Internal,
         }
@@ -146,6 +173,21 @@ impl EngineError {
     }
 }
 
+/// What to do about a restore target the filesystem refused.
+fn target_advice(kind: std::io::ErrorKind) -> &'static str {
+    use std::io::ErrorKind as K;
+    match kind {
+        K::StorageFull | K::QuotaExceeded | K::FileTooLarge => {
+            "the disk is full: free space there, or choose a place on another disk"
+        }
+        K::PermissionDenied | K::ReadOnlyFilesystem => {
+            "this user may not write there: choose a folder you own, or fix its permissions"
+        }
+        K::NotFound => "the folder does not exist: create it or choose another",
+        _ => "check the place and try again, or choose another",
+    }
+}
+
 fn source_code(e: &dbackup_sources::SourceError) -> ErrorCode {
     use dbackup_sources::SourceError as S;
     match e {
@@ -171,6 +213,12 @@ fn archive_code(e: &dbackup_archive::ArchiveError) -> ErrorCode {
     use dbackup_archive::ArchiveError as A;
     match e {
         A::WrongKey | A::NoKey { .. } | A::PassphraseRequired => ErrorCode::WrongKey,
+        // The keys come from the keyring: its failure (locked, refused) is its own.
+        A::KeyLookup { source } => source
+            .downcast_ref::<EngineError>()
+            .map(EngineError::code)
+            .unwrap_or(ErrorCode::Keyring),
+        A::UnsupportedVersion { found, supported } if found > supported => ErrorCode::NeedsUpdate,
         A::Io { .. } => ErrorCode::Storage,
         _ => ErrorCode::Corrupt,
     }

@@ -194,11 +194,19 @@ impl Operations {
                     jiff::Timestamp::now(),
                 );
                 let report = result?;
-                let mut summary = format!(
-                    "Every chunk of {} is authentic ({} of data)",
-                    report.object,
-                    human_size(report.plain_size)
-                );
+                let mut summary = if report.authenticated {
+                    format!(
+                        "Every chunk of {} is authentic ({} of data)",
+                        report.object,
+                        human_size(report.plain_size)
+                    )
+                } else {
+                    format!(
+                        "{} reads whole ({} of data); it is not encrypted, so its checksums show damage but not changes made on purpose",
+                        report.object,
+                        human_size(report.plain_size)
+                    )
+                };
                 if report.manifest_checked {
                     summary.push_str(", and it matches its manifest");
                 }
@@ -458,6 +466,7 @@ async fn download_raw(
             file.write_all(&bytes)
                 .await
                 .map_err(|e| EngineError::RestoreTarget {
+                    kind: e.kind(),
                     detail: format!("cannot write {}: {e}", temp.display()),
                 })?;
             done = end;
@@ -466,6 +475,7 @@ async fn download_raw(
         file.sync_all()
             .await
             .map_err(|e| EngineError::RestoreTarget {
+                kind: e.kind(),
                 detail: format!("cannot write {}: {e}", temp.display()),
             })?;
         if let Some(m) = &manifest {

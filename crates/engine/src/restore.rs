@@ -113,6 +113,9 @@ pub struct ReadReport {
     pub sha256: String,
     /// Whether a usable manifest was found and matched.
     pub manifest_checked: bool,
+    /// Whether the archive is encrypted, so every chunk was authenticated; an
+    /// unencrypted one is only checked by its checksums, which anyone can recompute.
+    pub authenticated: bool,
     /// Notes a person should see (e.g. a missing manifest).
     pub warnings: Vec<String>,
 }
@@ -284,6 +287,7 @@ async fn read_into<W: Write + Send + 'static>(
         Ok(Err(ReadFailure::Refused(e))) => return Err(e),
         Ok(Err(ReadFailure::Target(e))) => {
             return Err(EngineError::RestoreTarget {
+                kind: e.kind(),
                 detail: e.to_string(),
             })
         }
@@ -354,6 +358,7 @@ async fn read_into<W: Write + Send + 'static>(
             stored_size: stored,
             sha256: sha,
             manifest_checked,
+            authenticated: encryption_name(&header) != "none",
             warnings,
         },
         sink,
@@ -443,6 +448,7 @@ pub async fn restore_to_file(
         Err(e) => {
             let _ = std::fs::remove_file(&temp);
             return Err(EngineError::RestoreTarget {
+                kind: e.kind(),
                 detail: format!("cannot create {}: {e}", temp.display()),
             });
         }
@@ -450,6 +456,7 @@ pub async fn restore_to_file(
     let result = read_into(destination, object, keys, trust, file, progress, cancel).await;
     let finished = result.and_then(|(report, file, _)| {
         let file = file.finish().map_err(|e| EngineError::RestoreTarget {
+            kind: e.kind(),
             detail: format!("cannot write {}: {e}", temp.display()),
         })?;
         drop(file);

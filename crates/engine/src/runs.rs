@@ -498,10 +498,12 @@ impl Engine {
                 Err(e) => RetentionReport::failed(&e),
             });
         }
+        // Bytes of what is stored somewhere: a copy that failed everywhere stored none.
         let (bytes_in, bytes_out) = report
             .units
             .iter()
             .filter_map(|u| u.backup.as_ref())
+            .filter(|b| b.stored_anywhere())
             .fold((0, 0), |(i, o), b| {
                 (i + b.manifest.plain_size, o + b.manifest.stored_size)
             });

@@ -299,12 +299,15 @@ pub async fn backup_source(
         .iter()
         .filter(|o| o.backup.as_ref().map(|b| b.status) == Some(BackupStatus::Success))
         .count();
-    let status = if outcomes.is_empty() {
+    // The status follows what was stored: a unit whose every copy failed stored
+    // nothing, even though its archive was produced.
+    let stored_any = outcomes
+        .iter()
+        .any(|o| o.backup.as_ref().is_some_and(BackupReport::stored_anywhere));
+    let status = if outcomes.is_empty() || !stored_any {
         BackupStatus::Failed
     } else if succeeded == outcomes.len() {
         BackupStatus::Success
-    } else if succeeded == 0 && outcomes.iter().all(|o| o.backup.is_none()) {
-        BackupStatus::Failed
     } else {
         BackupStatus::Partial
     };
@@ -490,6 +493,7 @@ pub async fn restore_to_source(
                 .prefix(".dbackup-restore-")
                 .tempdir_in(dir)
                 .map_err(|e| EngineError::RestoreTarget {
+                    kind: e.kind(),
                     detail: format!("cannot create a staging folder in {}: {e}", dir.display()),
                 })?;
             let copy = staging.path().join("restored.sqlite");

@@ -78,6 +78,16 @@ impl ProbeReport {
     pub fn all_ok(&self) -> bool {
         self.actions.iter().all(|a| a.outcome == Outcome::Ok)
     }
+
+    /// The actions that did not work, comma-separated (e.g. `s3:PutObject, s3:DeleteObject`).
+    pub fn failed_actions(&self) -> String {
+        self.actions
+            .iter()
+            .filter(|a| a.outcome != Outcome::Ok)
+            .map(|a| a.action)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// The page's minimal IAM policy, scoped to the bucket and prefix.

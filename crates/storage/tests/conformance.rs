@@ -157,7 +157,7 @@ async fn a_local_backup_never_replaces_another_and_is_private() {
         0o600,
         "backups hold databases: this user's alone"
     );
-    assert_eq!(walk(dir.path()), [path.clone()], "no temp file left");
+    assert_eq!(walk(dir.path()), [path], "no temp file left");
     // A manifest is rewritten in place when its lock changes.
     let manifest = key("job/job_2026-12-06T10-00-00Z.dbk.meta.json");
     dest.put(&manifest, Bytes::from_static(b"{}"))

@@ -819,3 +819,21 @@ fn two_jobs_cannot_share_a_folder() {
             .unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_stored_nothing_is_failed_not_partial() {
+    let (bench, job) = manual_job("notes");
+    // The only destination takes the upload and refuses it at the end (a name taken
+    // meanwhile): the archive was made, nothing was stored.
+    std::fs::create_dir_all(
+        bench
+            .store_dir
+            .join("notes/notes_2026-11-23T10-00-00Z_be0c4a11.dbk/taken"),
+    )
+    .unwrap();
+    let failed = run(&bench, &job, "2026-11-23T10:00:00Z").await;
+    assert_eq!(failed.status, RunStatus::Failed, "{failed:?}");
+    assert_eq!(failed.bytes_out, 0, "nothing was stored");
+    assert!(!failed.outcome.destinations[0].stored);
+    assert!(failed.error.is_some());
+}

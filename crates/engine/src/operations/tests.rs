@@ -52,7 +52,13 @@ async fn verify_and_both_downloads_report_and_write_whole_files() {
         "{:?}",
         verified.error
     );
-    assert!(verified.summary.unwrap().contains("matches its manifest"));
+    let summary = verified.summary.unwrap();
+    assert!(summary.contains("matches its manifest"), "{summary}");
+    // Not encrypted: no claim of authenticity.
+    assert!(
+        summary.contains("not encrypted") && !summary.contains("authentic ("),
+        "{summary}"
+    );
 
     let out = tempfile::tempdir().unwrap();
     let plain = out.path().join("notes.tar");

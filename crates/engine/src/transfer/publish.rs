@@ -29,6 +29,7 @@ pub fn create_partial(target: &Path) -> Result<(std::fs::File, PathBuf), EngineE
     let file = options
         .open(&partial)
         .map_err(|e| EngineError::RestoreTarget {
+            kind: e.kind(),
             detail: format!("cannot create {}: {e}", partial.display()),
         })?;
     Ok((file, partial))
@@ -38,6 +39,7 @@ pub fn create_partial(target: &Path) -> Result<(std::fs::File, PathBuf), EngineE
 /// target (even one that appeared meanwhile) is never replaced.
 pub fn publish(partial: &Path, target: &Path, overwrite: bool) -> Result<(), EngineError> {
     let failed = |e: io::Error| EngineError::RestoreTarget {
+        kind: e.kind(),
         detail: format!("cannot move the finished file to {}: {e}", target.display()),
     };
     if overwrite {
