@@ -532,6 +532,14 @@ async quitApp() : Promise<Result<null, IpcError>> {
 
 /** user-defined types **/
 
+/**
+ * What aborting incomplete uploads freed.
+ */
+export type AbortedUploads = { uploads: number; 
+/**
+ * Bytes of the parts they held.
+ */
+bytes: number }
 export type ActionCheck = { 
 /**
  * The IAM action, e.g. `s3:PutObject`.
@@ -678,7 +686,12 @@ stored: boolean; objects: string[]; errors: string[];
 /**
  * Retention after the run; `None` when off or skipped (a failed upload).
  */
-retention: RetentionReport | null }
+retention: RetentionReport | null; 
+/**
+ * Incomplete uploads an interrupted run of this job had left there, aborted
+ * before this run; `None` when there were none.
+ */
+swept?: AbortedUploads | null }
 /**
  * A saved destination's settings, for its edit form (no secret).
  */

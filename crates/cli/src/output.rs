@@ -344,6 +344,13 @@ pub fn run_details(r: &RunView) -> String {
             d.destination,
             if d.stored { "stored" } else { "NOT STORED" }
         ));
+        if let Some(swept) = &d.swept {
+            text.push_str(&format!(
+                "  freed    {} incomplete upload(s) an interrupted run had left ({:.1} MiB)\n",
+                swept.uploads,
+                swept.bytes as f64 / (1024.0 * 1024.0)
+            ));
+        }
         for object in &d.objects {
             text.push_str(&format!("  stored   {object}\n"));
         }
@@ -360,7 +367,7 @@ pub fn run_details(r: &RunView) -> String {
                 text.push_str(&format!("  deleted  {object}\n"));
             }
             if let Some(e) = &ret.error {
-                text.push_str(&format!("  retention stopped: {e}\n"));
+                text.push_str(&format!("  retention: {e}\n"));
             }
         }
     }

@@ -363,6 +363,25 @@ fn a_backup_cancelled_or_killed_mid_upload_leaves_no_backup_and_no_run_stuck_run
         .contains("stopped while this backup ran"));
     let job = m.json(&["job", "show", "big"]);
     assert_eq!(job["running"], false);
+
+    // Its upload is still in the bucket (billed, invisible) until the job runs again,
+    // which aborts it first and says how much it freed.
+    assert!(
+        multipart_uploads(&s3, &bucket) > 0,
+        "the kill left no upload to clear"
+    );
+    std::fs::remove_file(folder.join("random.bin")).unwrap();
+    std::fs::write(folder.join("small.txt"), b"small now").unwrap();
+    let next = m.json(&["job", "run", "big"]);
+    assert_eq!(next["status"], "success", "{next}");
+    let swept = &next["outcome"]["destinations"][0]["swept"];
+    assert!(swept["uploads"].as_u64().unwrap() >= 1, "{next}");
+    assert!(swept["bytes"].as_u64().unwrap() > 0, "{next}");
+    assert_eq!(
+        multipart_uploads(&s3, &bucket),
+        0,
+        "the leftover was aborted"
+    );
 }
 
 #[test]

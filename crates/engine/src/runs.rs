@@ -109,6 +109,10 @@ pub struct DestinationOutcome {
     pub errors: Vec<String>,
     /// Retention after the run; `None` when off or skipped (a failed upload).
     pub retention: Option<RetentionReport>,
+    /// Incomplete uploads an interrupted run of this job had left there, aborted
+    /// before this run; `None` when there were none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swept: Option<dbackup_storage::AbortedUploads>,
 }
 
 /// The stored outcome of a run (the `outcome` column).
@@ -247,7 +251,7 @@ impl Engine {
                 outcome: run.outcome.clone(),
                 error_code: Some("interrupted".into()),
                 error_message: Some(
-                    "DBackup stopped while this backup ran (the process ended or the computer shut down). No incomplete backup was kept; run the job again".into(),
+                    "DBackup stopped while this backup ran (the process ended or the computer shut down). Nothing of it looks like a backup; what it had uploaded is removed when the job runs next. Run the job again".into(),
                 ),
             };
             if self.store().finish_run(&run.id, &end)? {
@@ -451,6 +455,12 @@ impl Engine {
             Err(e) => return failed(&e),
         };
         let destinations = plan.destinations.clone();
+        // This job runs nowhere else on this computer now (the run lock), so its
+        // incomplete uploads here are leftovers of a run that was killed.
+        let mut swept = Vec::new();
+        for named in &destinations {
+            swept.push(self.sweep_leftovers(job, named).await);
+        }
         let report = match backup_source(Arc::new(source), plan, progress, cancel).await {
             Ok(report) => report,
             Err(EngineError::Cancelled) => {
@@ -468,6 +478,9 @@ impl Engine {
             Err(e) => return failed(&e),
         };
         let mut outcome = outcome_of(job, &destinations, &report);
+        for (result, freed) in outcome.destinations.iter_mut().zip(swept) {
+            result.swept = freed;
+        }
         // Retention judges a series (a database, the roles) only where this run added a
         // backup to it: a failed upload must never lead to deleting the older backups
         // that are now the newest good ones, and one database failing must not cost the
@@ -562,6 +575,36 @@ impl Engine {
                 now,
             },
         ))
+    }
+}
+
+impl Engine {
+    /// Aborts this installation's incomplete uploads of `job` on a destination: keys in
+    /// the job's folder carrying this installation's tag (another computer's uploads of
+    /// the same imported job are its own). A failure is logged and the backup goes on.
+    async fn sweep_leftovers(
+        &self,
+        job: &LoadedJob,
+        named: &NamedDestination,
+    ) -> Option<dbackup_storage::AbortedUploads> {
+        let folder = crate::source_run::job_folder(&job.name).ok()?;
+        // This installation's objects carry its tag; another computer's do not.
+        let marker = format!("_{}", crate::installation::name_tag(&self.installation_id));
+        match named
+            .destination
+            .abort_incomplete_uploads(&format!("{folder}/"), &marker)
+            .await
+        {
+            Ok(freed) if freed.uploads > 0 => {
+                tracing::info!(job = %job.name, destination = %named.name, uploads = freed.uploads, bytes = freed.bytes, "aborted incomplete uploads left by an interrupted run");
+                Some(freed)
+            }
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(job = %job.name, destination = %named.name, "cannot clear incomplete uploads: {e}");
+                None
+            }
+        }
     }
 }
 

@@ -103,6 +103,29 @@ pub trait Destination: Send + Sync + std::fmt::Debug {
         let _ = key;
         Ok(None)
     }
+
+    /// Aborts the incomplete uploads under `prefix` whose key contains `marker` (left
+    /// by a process that was killed: invisible, and billed by S3 until aborted), and
+    /// says how many and how many bytes of parts they held. Folders: none.
+    async fn abort_incomplete_uploads(
+        &self,
+        prefix: &str,
+        marker: &str,
+    ) -> Result<AbortedUploads, StorageError> {
+        let _ = (prefix, marker);
+        Ok(AbortedUploads::default())
+    }
+}
+
+/// What aborting incomplete uploads freed.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct AbortedUploads {
+    pub uploads: u32,
+    /// Bytes of the parts they held.
+    pub bytes: u64,
 }
 
 /// A streamed upload in progress. Dropping it without `complete` or `abort` leaves

@@ -577,6 +577,114 @@ impl Destination for S3Destination {
     ) -> Result<Option<crate::ObjectRetention>, StorageError> {
         self.retention_s3(key).await
     }
+
+    async fn abort_incomplete_uploads(
+        &self,
+        prefix: &str,
+        marker: &str,
+    ) -> Result<crate::AbortedUploads, StorageError> {
+        self.abort_marked_uploads(prefix, marker).await
+    }
+}
+
+impl S3Destination {
+    /// The incomplete uploads under `prefix` whose key contains `marker`, aborted;
+    /// their parts counted first (ListParts) so the caller can say what was freed.
+    pub async fn abort_marked_uploads(
+        &self,
+        prefix: &str,
+        marker: &str,
+    ) -> Result<crate::AbortedUploads, StorageError> {
+        let full_prefix = format!("{}{prefix}", self.settings.prefix);
+        let mut freed = crate::AbortedUploads::default();
+        let mut key_marker: Option<String> = None;
+        let mut upload_marker: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_multipart_uploads()
+                .bucket(&self.settings.bucket)
+                .prefix(&full_prefix)
+                .set_key_marker(key_marker.clone())
+                .set_upload_id_marker(upload_marker.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    self.map_err(
+                        "listing incomplete uploads",
+                        "ListBucketMultipartUploads",
+                        e,
+                    )
+                })?;
+            for upload in page.uploads() {
+                let (Some(key), Some(id)) = (upload.key(), upload.upload_id()) else {
+                    continue;
+                };
+                let Some(relative) = key.strip_prefix(&self.settings.prefix) else {
+                    continue;
+                };
+                if !relative.contains(marker) {
+                    continue;
+                }
+                freed.bytes += self.parts_size(key, id).await.unwrap_or(0);
+                self.client
+                    .abort_multipart_upload()
+                    .bucket(&self.settings.bucket)
+                    .key(key)
+                    .upload_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        self.map_err(
+                            &format!("aborting the incomplete upload of {relative}"),
+                            "AbortMultipartUpload",
+                            e,
+                        )
+                    })?;
+                freed.uploads += 1;
+            }
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            upload_marker = page.next_upload_id_marker().map(str::to_owned);
+        }
+        Ok(freed)
+    }
+
+    /// Bytes of the parts an incomplete upload holds.
+    async fn parts_size(&self, key: &str, upload_id: &str) -> Result<u64, StorageError> {
+        let mut total = 0u64;
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_parts()
+                .bucket(&self.settings.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .set_part_number_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    self.map_err(
+                        "listing the parts of an incomplete upload",
+                        "ListMultipartUploadParts",
+                        e,
+                    )
+                })?;
+            total += page
+                .parts()
+                .iter()
+                .map(|p| p.size().unwrap_or(0).max(0) as u64)
+                .sum::<u64>();
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            marker = page.next_part_number_marker().map(str::to_owned);
+        }
+        Ok(total)
+    }
 }
 
 struct Multipart {

@@ -985,3 +985,63 @@ async fn a_user_granted_only_the_pages_policy_works_in_the_prefix_and_nowhere_el
     assert!(matches!(err, StorageError::AccessDenied { .. }), "{err:?}");
     assert!(err.to_string().contains("s3:PutObject"), "{err}");
 }
+
+#[tokio::test]
+async fn s3_aborts_only_the_incomplete_uploads_it_owns_and_says_what_they_held() {
+    let Some(server) = test_server() else { return };
+    let bucket = fresh_bucket(&server, "sweep").await;
+    let dest = S3Destination::new(settings(&server, &bucket, "team/"));
+    // Uploads left by killed runs: one of ours, one of another computer's, one of
+    // another job's. Each holds one 5 MiB part.
+    let mut started = Vec::new();
+    for name in [
+        "orders/orders_2026-12-06T10-00-00Z_aaaa1111.dbk",
+        "orders/orders_2026-12-06T10-00-00Z_bbbb2222.dbk",
+        "other/other_2026-12-06T10-00-00Z_aaaa1111.dbk",
+    ] {
+        let mut upload = dest.start_upload(&key(name), None).await.unwrap();
+        upload
+            .write(Bytes::from(vec![7u8; 6 * 1024 * 1024]))
+            .await
+            .unwrap();
+        // Dropped without complete or abort, as a killed process leaves it.
+        started.push(upload);
+    }
+    let in_bucket = || async {
+        dest.client()
+            .list_multipart_uploads()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap()
+            .uploads()
+            .iter()
+            .filter_map(|u| u.key().map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    // The parts are sent in the background: wait (bounded) until each upload exists.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while in_bucket().await.len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the uploads did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let freed = dest
+        .abort_incomplete_uploads("orders/", "_aaaa1111")
+        .await
+        .unwrap();
+    assert_eq!(freed.uploads, 1);
+    let mut left = in_bucket().await;
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "team/orders/orders_2026-12-06T10-00-00Z_bbbb2222.dbk",
+            "team/other/other_2026-12-06T10-00-00Z_aaaa1111.dbk"
+        ],
+        "another computer's and another job's uploads are left alone"
+    );
+    drop(started);
+}
