@@ -1037,3 +1037,96 @@ fn a_planted_mysql_dump_cannot_read_local_files() {
     }
     my.sql(None, &format!("DROP DATABASE IF EXISTS {db}"));
 }
+
+#[test]
+fn a_damaged_mariadb_backup_never_half_replaces_the_database_it_restores_over() {
+    let Some(my) = My::from_env() else { return };
+    let m = Machine::new("mystage");
+    if !m.keyring_available() {
+        return;
+    }
+    let db = format!("staged_{}", std::process::id());
+    let restored = format!("staged_restored_{}", std::process::id());
+    my.sql(None, &format!("CREATE DATABASE {db}"));
+    // Large enough to span several compressed frames, so the damage is found late.
+    my.sql(
+        Some(&db),
+        "CREATE TABLE big (id INT PRIMARY KEY, txt TEXT);
+         INSERT INTO big SELECT seq, REPEAT(MD5(seq), 8) FROM seq_1_to_150000;",
+    );
+    m.cmd()
+        .env("PW", &my.password)
+        .args([
+            "source",
+            "add-mysql",
+            "--name",
+            "my",
+            "--host",
+            &my.host,
+            "--port",
+            &my.port,
+            "--user",
+            &my.user,
+            "--database",
+            &db,
+            "--password-env",
+            "PW",
+        ])
+        .assert()
+        .success();
+    std::fs::create_dir(m.path("store")).unwrap();
+    let report = m.json(&[
+        "backup",
+        "--source",
+        "my",
+        "--to",
+        "./store",
+        "--no-encryption",
+    ]);
+    let object = report["units"][0]["backup"]["object"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    m.json(&[
+        "restore",
+        &object,
+        "--from",
+        "./store",
+        "--allow-unencrypted",
+        "--into-source",
+        "my",
+        "--database",
+        &restored,
+    ]);
+    my.sql(
+        Some(&restored),
+        "INSERT INTO big VALUES (-1, 'changed after the backup')",
+    );
+
+    // Damage near the end of the stored backup.
+    let path = m.path("store").join(&object);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.len() - 40;
+    bytes[at] ^= 0x5a;
+    std::fs::write(&path, bytes).unwrap();
+    let (code, err) = m.fails(&[
+        "restore",
+        &object,
+        "--from",
+        "./store",
+        "--allow-unencrypted",
+        "--into-source",
+        "my",
+        "--database",
+        &restored,
+        "--overwrite",
+    ]);
+    assert_eq!(code, 7, "{err}");
+    assert_eq!(
+        my.sql(Some(&restored), "SELECT count(*) FROM big").trim(),
+        "150001",
+        "the database was touched before the whole backup was read"
+    );
+    my.sql(None, &format!("DROP DATABASE {db}"));
+    my.sql(None, &format!("DROP DATABASE {restored}"));
+}

@@ -203,7 +203,7 @@ fn folder_code(e: &dbackup_sources::folder::FolderError) -> ErrorCode {
     use dbackup_sources::folder::FolderError as F;
     match e {
         F::BadPattern { .. } | F::TargetNotFolder { .. } => ErrorCode::InvalidInput,
-        F::TargetNotEmpty { .. } => ErrorCode::Conflict,
+        F::TargetNotEmpty { .. } | F::Clash { .. } => ErrorCode::Conflict,
         F::UnsafeEntry { .. } | F::UnsupportedEntry { .. } | F::Truncated => ErrorCode::Corrupt,
         _ => ErrorCode::Source,
     }

@@ -462,7 +462,53 @@ pub async fn restore_to_source(
             .await?;
             (read, target, warnings)
         }
-        SourceSettings::Postgres(_) | SourceSettings::Mysql(_) => {
+        SourceSettings::Mysql(_) => {
+            // The client applies a dump statement by statement (dropping each table as
+            // it recreates it), so a damaged backup found at the end would leave the
+            // database half replaced: the whole dump is authenticated into a private
+            // staging file first, and only then applied.
+            let server = DatabaseServer::of(&source)?;
+            let db = need_database()?;
+            let target = format!("database {db} on {}", server.address());
+            let staging = tempfile::Builder::new()
+                .prefix("dbackup-restore-")
+                .tempdir()
+                .map_err(|e| EngineError::RestoreTarget {
+                    kind: e.kind(),
+                    detail: format!(
+                        "cannot create a staging folder in {}: {e}",
+                        std::env::temp_dir().display()
+                    ),
+                })?;
+            let dump = staging.path().join("dump.sql");
+            let read = restore_to_file(
+                destination,
+                object,
+                keys,
+                into.trust.clone(),
+                &dump,
+                false,
+                progress,
+                cancel,
+            )
+            .await?;
+            tokio::task::spawn_blocking(move || {
+                let mut file =
+                    std::fs::File::open(&dump).map_err(|e| EngineError::RestoreTarget {
+                        kind: e.kind(),
+                        detail: format!("cannot read the staged dump {}: {e}", dump.display()),
+                    })?;
+                server.restore(&db, &mut file, options)?;
+                drop(staging);
+                Ok::<_, EngineError>(())
+            })
+            .await
+            .map_err(join_error)??;
+            (read, target, Vec::new())
+        }
+        // pg_restore runs in one transaction (--single-transaction): a failure at any
+        // point, a damaged backup included, rolls everything back.
+        SourceSettings::Postgres(_) => {
             let server = DatabaseServer::of(&source)?;
             let db = need_database()?;
             let target = format!("database {db} on {}", server.address());

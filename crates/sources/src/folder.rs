@@ -74,6 +74,8 @@ pub enum FolderError {
     TargetNotFolder { target: PathBuf },
     #[error("the archive entry `{entry}` {reason}; the restore stopped without writing it (this archive was not made by DBackup, or was altered)")]
     UnsafeEntry { entry: String, reason: &'static str },
+    #[error("`{entry}` is a file in the backup and a folder in {} (or the reverse); nothing was changed: restore into a new folder", target.display())]
+    Clash { entry: String, target: PathBuf },
     #[error("the archive entry `{entry}` is of a kind folder backups never contain ({kind}); the restore stopped")]
     UnsupportedEntry { entry: String, kind: String },
     #[error("reading the folder archive failed: {source}")]
@@ -577,7 +579,138 @@ pub fn restore_tar(
     target: &Path,
     options: RestoreOptions,
 ) -> Result<RestoreSummary, FolderError> {
-    prepare_target(target, options.overwrite)?;
+    if prepare_target(target, options.overwrite)? == Target::HasContent {
+        return replace_in_place(input, target);
+    }
+    unpack_into(input, target)
+}
+
+/// Restores over a folder that holds files: into a sibling staging folder first, and
+/// only once the whole archive is authenticated and unpacked there, moved into the
+/// folder entry by entry (renames within one filesystem: no space needed, nothing
+/// half written). Files the backup does not have stay. A damaged backup, a full disk
+/// or a cut connection leave the folder as it was; so does an entry that cannot be
+/// placed (a folder where the backup has a file, a symlink on the way), found before
+/// anything moves.
+fn replace_in_place(input: impl Read, target: &Path) -> Result<RestoreSummary, FolderError> {
+    let parent = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "folder".into());
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}.dbackup-restore-"))
+        .tempdir_in(parent)
+        .map_err(|source| FolderError::Io {
+            action: "creating a staging folder beside",
+            path: target.to_path_buf(),
+            source,
+        })?;
+    let summary = unpack_into(input, staging.path())?;
+    let entries = staged_entries(staging.path())?;
+    for (relative, kind) in &entries {
+        check_placeable(target, relative, *kind)?;
+    }
+    for (relative, kind) in &entries {
+        let from = staging.path().join(relative);
+        let to = target.join(relative);
+        let moved = match kind {
+            Staged::Dir => match fs::symlink_metadata(&to) {
+                Ok(_) => Ok(()),
+                Err(_) => fs::create_dir(&to),
+            },
+            Staged::Other => fs::rename(&from, &to),
+        };
+        moved.map_err(|source| FolderError::Io {
+            action: "moving into place",
+            path: to,
+            source,
+        })?;
+    }
+    // Folders the restore created get the backup's times and modes, deepest first.
+    for (relative, kind) in entries.iter().rev() {
+        if *kind == Staged::Dir {
+            if let Ok(meta) = fs::metadata(staging.path().join(relative)) {
+                let mtime = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_secs());
+                restore_directory_metadata(&target.join(relative), permissions_mode(&meta), mtime)?;
+            }
+        }
+    }
+    Ok(summary)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Staged {
+    Dir,
+    /// A file or a symlink: moved whole.
+    Other,
+}
+
+/// Every entry of the staging folder, parents before children.
+fn staged_entries(root: &Path) -> Result<Vec<(PathBuf, Staged)>, FolderError> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(root).min_depth(1).follow_links(false) {
+        let entry = entry.map_err(|e| FolderError::Io {
+            action: "reading the staging folder",
+            path: root.to_path_buf(),
+            source: e.into(),
+        })?;
+        let relative = entry
+            .path()
+            .strip_prefix(root)
+            .unwrap_or(entry.path())
+            .to_path_buf();
+        let kind = if entry.file_type().is_dir() {
+            Staged::Dir
+        } else {
+            Staged::Other
+        };
+        out.push((relative, kind));
+    }
+    Ok(out)
+}
+
+/// Whether a staged entry can take its place in the target: no symlink on the way,
+/// and no folder where the backup has a file (or a file where it has a folder).
+fn check_placeable(target: &Path, relative: &Path, kind: Staged) -> Result<(), FolderError> {
+    let name = relative.display().to_string();
+    refuse_symlinks_on_the_way(target, relative, &name, kind == Staged::Dir)?;
+    let existing = match fs::symlink_metadata(target.join(relative)) {
+        Ok(meta) => meta,
+        Err(_) => return Ok(()),
+    };
+    let clash = match kind {
+        Staged::Dir => !existing.is_dir(),
+        Staged::Other => existing.is_dir(),
+    };
+    if clash {
+        return Err(FolderError::Clash {
+            entry: name,
+            target: target.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn permissions_mode(meta: &fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode()
+}
+
+#[cfg(not(unix))]
+fn permissions_mode(_meta: &fs::Metadata) -> u32 {
+    0o755
+}
+
+fn unpack_into(input: impl Read, target: &Path) -> Result<RestoreSummary, FolderError> {
     let mut input = Watched::new(input);
     // Applied at the end: writing into a directory changes its mtime, and a read-only
     // directory would refuse its own contents.
@@ -654,7 +787,16 @@ fn unpack_entries<R: Read>(
     Ok(summary)
 }
 
-fn prepare_target(target: &Path, overwrite: bool) -> Result<(), FolderError> {
+/// What a restore target holds before the restore.
+#[derive(Debug, PartialEq, Eq)]
+enum Target {
+    /// Missing (now created) or empty: restored in place.
+    Empty,
+    /// Files the restore replaces (with overwrite).
+    HasContent,
+}
+
+fn prepare_target(target: &Path, overwrite: bool) -> Result<Target, FolderError> {
     let io = |action, source| FolderError::Io {
         action,
         path: target.to_path_buf(),
@@ -662,7 +804,8 @@ fn prepare_target(target: &Path, overwrite: bool) -> Result<(), FolderError> {
     };
     match fs::metadata(target) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            fs::create_dir_all(target).map_err(|e| io("creating the restore folder", e))
+            fs::create_dir_all(target).map_err(|e| io("creating the restore folder", e))?;
+            Ok(Target::Empty)
         }
         Err(e) => Err(io("reading the restore folder", e)),
         Ok(meta) if !meta.is_dir() => Err(FolderError::TargetNotFolder {
@@ -671,12 +814,15 @@ fn prepare_target(target: &Path, overwrite: bool) -> Result<(), FolderError> {
         Ok(_) => {
             let mut listing =
                 fs::read_dir(target).map_err(|e| io("reading the restore folder", e))?;
-            if listing.next().is_some() && !overwrite {
+            if listing.next().is_none() {
+                return Ok(Target::Empty);
+            }
+            if !overwrite {
                 return Err(FolderError::TargetNotEmpty {
                     target: target.to_path_buf(),
                 });
             }
-            Ok(())
+            Ok(Target::HasContent)
         }
     }
 }

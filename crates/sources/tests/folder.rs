@@ -554,6 +554,36 @@ fn a_non_empty_target_is_refused_unless_overwrite_is_confirmed() {
 }
 
 #[test]
+fn a_restore_over_a_folder_that_fails_half_way_leaves_it_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let tar = small_archive(dir.path());
+    let target = dir.path().join("target");
+    write(&target.join("one.txt"), b"old", 0o644);
+    write(&target.join("keep.txt"), b"mine", 0o644);
+    // Cut inside the data of the last file: the first entries are whole.
+    let cut = &tar[..tar.len() - 1024 - 512 + 2];
+    assert!(restore_tar(cut, &target, RestoreOptions { overwrite: true }).is_err());
+    assert_eq!(
+        fs::read(target.join("one.txt")).unwrap(),
+        b"old",
+        "replaced before the end was read"
+    );
+    assert!(!target.join("sub").exists());
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("dbackup"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // A folder where the backup has a file: found before anything moves.
+    write(&target.join("sub/two.txt/inner"), b"a folder here", 0o644);
+    let error = restore_tar(&tar[..], &target, RestoreOptions { overwrite: true }).unwrap_err();
+    assert!(matches!(error, FolderError::Clash { .. }), "{error}");
+    assert_eq!(fs::read(target.join("one.txt")).unwrap(), b"old");
+}
+
+#[test]
 fn a_missing_target_is_created_and_a_file_target_refused() {
     let dir = tempfile::tempdir().unwrap();
     let tar = small_archive(dir.path());
