@@ -147,6 +147,7 @@ pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
             destinations,
             trigger: "cli".into(),
             installation_id: None,
+            manifest_key: None,
             size_hint: total.map(|t| t + t / 1024 + 65536),
         },
         &progress,
@@ -225,6 +226,7 @@ fn backup_source(
     if let Some(name) = &args.name {
         say_stored_name(name);
     }
+    // No job: no retention judges these, so their manifests need no signature.
     let plan = SourceBackupPlan {
         job_name: args.name.clone().unwrap_or_else(|| found.name.clone()),
         job_id: None,
@@ -232,6 +234,7 @@ fn backup_source(
         destinations,
         trigger: "cli".into(),
         installation_id: Some(engine.installation_id().to_owned()),
+        manifest_key: None,
         now,
     };
     let rt = runtime()?;

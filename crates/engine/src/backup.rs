@@ -41,6 +41,9 @@ pub struct BackupPlan {
     pub trigger: String,
     /// The installation making it; `None` for ad-hoc backups without a state database.
     pub installation_id: Option<String>,
+    /// Signs the manifest (see `manifest::auth`); `None` for ad-hoc backups, which no
+    /// retention judges.
+    pub manifest_key: Option<crate::manifest::auth::ManifestKey>,
     /// The input's size, when known: an upper bound for the stored size that lets
     /// uploads pick fitting part sizes (compression only shrinks; encryption adds
     /// 16 bytes a MiB).
@@ -314,7 +317,12 @@ pub async fn run_backup(
         trigger: plan.trigger,
         locked: false,
         object_lock: None,
+        auth: None,
     };
+    let mut manifest = manifest;
+    if let Some(key) = &plan.manifest_key {
+        manifest.auth = Some(key.tag(&manifest)?);
+    }
     let manifest_key = Manifest::key_for(&plan.object)?;
     let manifest_json = Bytes::from(manifest.to_json()?);
 

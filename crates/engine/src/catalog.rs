@@ -265,14 +265,18 @@ impl Series {
     }
 }
 
+/// A backup of a series, and whether its manifest checks (see `manifest::auth`).
+type Judged = (Candidate, bool);
+
 /// The job's backups on a destination, grouped into series.
 fn series(
     found: &[Found],
     job_id: &str,
     installation_id: &str,
     made_here: &HashSet<String>,
-) -> BTreeMap<Series, Vec<Candidate>> {
-    let mut grouped: BTreeMap<Series, Vec<Candidate>> = BTreeMap::new();
+    trusted: &dyn Fn(&Found) -> bool,
+) -> BTreeMap<Series, Vec<Judged>> {
+    let mut grouped: BTreeMap<Series, Vec<Judged>> = BTreeMap::new();
     for f in found
         .iter()
         .filter(|f| f.manifest.job_id.as_deref() == Some(job_id))
@@ -299,12 +303,15 @@ fn series(
             source_kind: f.manifest.source_kind.clone(),
             database: f.manifest.database.clone(),
         };
-        grouped.entry(key).or_default().push(Candidate {
-            object: f.object.to_string(),
-            created_at: f.created_at,
-            locked: f.manifest.locked,
-            lock_until: f.manifest.object_lock.map(|l| l.until),
-        });
+        grouped.entry(key).or_default().push((
+            Candidate {
+                object: f.object.to_string(),
+                created_at: f.created_at,
+                locked: f.manifest.locked,
+                lock_until: f.manifest.object_lock.map(|l| l.until),
+            },
+            trusted(f),
+        ));
     }
     grouped
 }
@@ -335,15 +342,30 @@ pub(crate) enum Judge<'a> {
 /// The decisions for every series, newest first within each; series not judged keep
 /// everything, with the reason.
 fn judge(
-    grouped: BTreeMap<Series, Vec<Candidate>>,
+    grouped: BTreeMap<Series, Vec<Judged>>,
     retention: &Retention,
     which: Judge<'_>,
     now: Timestamp,
     tz: &jiff::tz::TimeZone,
 ) -> Vec<Decision> {
     let mut decisions = Vec::new();
-    for (series, candidates) in grouped {
+    for (series, judged) in grouped {
         let label = series.label();
+        // A manifest that does not check keeps its backup and counts for nothing: a
+        // forged date or lock must not cost another backup its place either.
+        let (candidates, untrusted): (Vec<Judged>, Vec<Judged>) =
+            judged.into_iter().partition(|(_, trusted)| *trusted);
+        let candidates: Vec<Candidate> = candidates.into_iter().map(|(c, _)| c).collect();
+        for (c, _) in &untrusted {
+            tracing::warn!(object = %c.object, "a manifest does not check (changed outside DBackup?); retention keeps the backup");
+        }
+        decisions.extend(untrusted.into_iter().map(|(c, _)| Decision {
+            object: c.object,
+            series: label.clone(),
+            created_at: c.created_at.to_string(),
+            keep: true,
+            reason: "its manifest does not check (changed outside DBackup, or written by an older one without a record here): kept".into(),
+        }));
         let judged = match which {
             Judge::All { adopt } => series.owner.adopted(adopt),
             Judge::SeriesOf(objects) => {
@@ -459,15 +481,40 @@ impl Engine {
         found: &[Found],
         job_id: &str,
         destination_id: &str,
-    ) -> Result<BTreeMap<Series, Vec<Candidate>>, EngineError> {
-        let made_here: HashSet<String> = self
+    ) -> Result<BTreeMap<Series, Vec<Judged>>, EngineError> {
+        let recorded: HashMap<String, BackupRecord> = self
             .store()
             .list_backups(Some(destination_id), Some(job_id))?
             .into_iter()
             .filter(|b| b.run_id.is_some())
-            .map(|b| b.object)
+            .map(|b| (b.object.clone(), b))
             .collect();
-        Ok(series(found, job_id, &self.installation_id, &made_here))
+        let made_here: HashSet<String> = recorded.keys().cloned().collect();
+        let installation_key = crate::manifest::auth::ManifestKey::installation(&self.keyring).ok();
+        let trusted = |f: &Found| -> bool {
+            match &f.manifest.auth {
+                Some(_) => {
+                    let key = if f.manifest.encryption == "key" {
+                        self.checking_key(&f.manifest)
+                    } else {
+                        installation_key.clone()
+                    };
+                    key.is_some_and(|k| k.verifies(&f.manifest))
+                }
+                // Written before manifests were signed: trusted only as this computer's
+                // run recorded it (same time, same lock).
+                None => recorded
+                    .get(f.object.as_str())
+                    .is_some_and(|r| r.created_at == f.created_at && r.locked == f.manifest.locked),
+            }
+        };
+        Ok(series(
+            found,
+            job_id,
+            &self.installation_id,
+            &made_here,
+            &trusted,
+        ))
     }
 
     pub(crate) async fn apply_retention_to(
@@ -705,7 +752,16 @@ impl Engine {
         change: impl FnOnce(&mut Manifest),
     ) -> Result<Manifest, EngineError> {
         let (key, mut manifest) = self.manifest_of(destination, object).await?;
+        // Only a manifest that checks is re-signed after the change: signing a forged
+        // one would make it look genuine.
+        let signer = self
+            .checking_key(&manifest)
+            .filter(|k| k.verifies(&manifest));
         change(&mut manifest);
+        manifest.auth = match signer {
+            Some(k) => Some(k.tag(&manifest)?),
+            None => None,
+        };
         destination
             .put(&key, bytes::Bytes::from(manifest.to_json()?))
             .await?;

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::EngineError;
 
+pub mod auth;
+
 pub const MANIFEST_VERSION: u32 = 1;
 pub const MANIFEST_SUFFIX: &str = ".meta.json";
 
@@ -58,6 +60,10 @@ pub struct Manifest {
     /// S3 Object Lock retention of the data object, as set through DBackup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_lock: Option<dbackup_storage::ObjectRetention>,
+    /// HMAC-SHA-256 (hex) over the rest of the manifest (see `auth`): retention
+    /// deletes only backups whose manifest checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<String>,
 }
 
 impl Manifest {

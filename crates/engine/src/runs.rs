@@ -557,6 +557,7 @@ impl Engine {
             Some(profile) => EncryptionSetting::KeyProfile(self.key_profile_key(profile)?),
             None => EncryptionSetting::None,
         };
+        let manifest_key = self.signing_key(&encryption);
         let mut settings = WriterSettings::new(encryption, ArchiveMetadata::new(now));
         settings.compression = match job.compression {
             CompressionChoice::Zstd => Compression::Zstd,
@@ -572,6 +573,7 @@ impl Engine {
                 destinations,
                 trigger: trigger.as_str().into(),
                 installation_id: Some(self.installation_id.clone()),
+                manifest_key,
                 now,
             },
         ))

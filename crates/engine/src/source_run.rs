@@ -38,6 +38,8 @@ pub struct SourceBackupPlan {
     pub trigger: String,
     /// The installation making it (recorded in manifests and object names).
     pub installation_id: Option<String>,
+    /// Signs the manifests (see `manifest::auth`).
+    pub manifest_key: Option<crate::manifest::auth::ManifestKey>,
     pub now: Timestamp,
 }
 
@@ -359,6 +361,7 @@ async fn backup_unit(
             destinations: plan.destinations.clone(),
             trigger: plan.trigger.clone(),
             installation_id: plan.installation_id.clone(),
+            manifest_key: plan.manifest_key.clone(),
             size_hint: size.map(|t| t + t / 1024 + 65536),
         },
         progress,

@@ -43,8 +43,13 @@ impl Bench {
         .unwrap();
         let engine = Engine::open(
             AppPaths::new(data.clone(), data.join("logs")),
-            // Nothing here has a secret: folder source, local destination, no encryption.
-            Keyring::new("dbackup-scheduler-tests"),
+            // Folder source, local destination: the only secrets are this bench's own
+            // manifest and key-profile keys, in a keyring service of its own (tests run
+            // in parallel).
+            Keyring::new(format!(
+                "dbackup-engine-tests-{}",
+                uuid::Uuid::new_v4().simple()
+            )),
         )
         .unwrap()
         .with_time_zone(TimeZone::get("Europe/Berlin").unwrap())

@@ -73,6 +73,7 @@ async fn backup(
             destinations,
             trigger: "manual".into(),
             installation_id: None,
+            manifest_key: None,
             size_hint: None,
         },
         &progress,
@@ -332,6 +333,7 @@ async fn an_unencrypted_object_that_disagrees_with_its_manifest_fails_verify() {
             destinations: vec![local("D", &folder)],
             trigger: "manual".into(),
             installation_id: None,
+            manifest_key: None,
             size_hint: None,
         },
         &progress,
@@ -380,6 +382,7 @@ async fn cancelling_stops_the_backup_and_leaves_nothing() {
         destinations: vec![local("D", &folder)],
         trigger: "manual".into(),
         installation_id: None,
+        manifest_key: None,
         size_hint: None,
     };
     let run = {

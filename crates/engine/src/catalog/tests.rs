@@ -427,13 +427,41 @@ fn the_server_column_keeps_the_version_number_only() {
 const OTHER_COMPUTER: &str = "c0ffee00aaaa4bbbbccccddddeeeeffff";
 
 /// Stores a backup of `database` for `job` as `installation` made it at `at` (a
-/// server source makes one per database per run).
+/// server source makes one per database per run), its manifest signed with this
+/// computer's key (unsigned for `installation: None`, as older versions wrote them).
 async fn store_backup(
     bench: &Bench,
     job: &str,
     database: Option<&str>,
     installation: Option<&str>,
     at: &str,
+) -> String {
+    let key = installation.and_then(|_| {
+        bench
+            .engine
+            .signing_key(&dbackup_archive::EncryptionSetting::None)
+    });
+    store_signed(
+        bench,
+        job,
+        database,
+        installation,
+        at,
+        dbackup_archive::EncryptionSetting::None,
+        key,
+    )
+    .await
+}
+
+/// As [`store_backup`], with the encryption and signing key given.
+async fn store_signed(
+    bench: &Bench,
+    job: &str,
+    database: Option<&str>,
+    installation: Option<&str>,
+    at: &str,
+    encryption: dbackup_archive::EncryptionSetting,
+    manifest_key: Option<crate::manifest::auth::ManifestKey>,
 ) -> String {
     let (name, destination) = bench
         .engine
@@ -450,13 +478,11 @@ async fn store_backup(
         std::io::Cursor::new(b"a dump".to_vec()),
         crate::backup::BackupPlan {
             object,
-            settings: dbackup_archive::WriterSettings::new(
-                dbackup_archive::EncryptionSetting::None,
-                metadata,
-            ),
+            settings: dbackup_archive::WriterSettings::new(encryption, metadata),
             destinations: vec![crate::backup::NamedDestination { name, destination }],
             trigger: "manual".into(),
             installation_id: installation.map(str::to_owned),
+            manifest_key,
             size_hint: None,
         },
         &progress,
@@ -574,13 +600,37 @@ async fn a_run_judges_only_the_series_it_added_to() {
 async fn only_this_computers_backups_are_judged_unless_another_is_adopted() {
     let bench = Bench::new();
     let job = keep_last(&bench, 1);
+    // Encrypted with a key both computers hold: either can check the other's manifests.
+    let profile = bench
+        .engine
+        .create_key_profile("shared", ts("2026-11-01T00:00:00Z"))
+        .unwrap();
+    let key = bench.engine.key_profile_key(&profile.id).unwrap();
+    let signed = |installation: Option<&'static str>, day: &'static str| {
+        let key = key.clone();
+        let bench = &bench;
+        let job = job.clone();
+        async move {
+            let signing = crate::manifest::auth::ManifestKey::for_archive_key(&key);
+            store_signed(
+                bench,
+                &job,
+                None,
+                installation,
+                day,
+                dbackup_archive::EncryptionSetting::KeyProfile(key),
+                Some(signing),
+            )
+            .await
+        }
+    };
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
     let mut unrecorded = Vec::new();
     for day in &DAYS[..2] {
-        ours.push(store_backup(&bench, &job, None, Some(INSTALLATION), day).await);
-        theirs.push(store_backup(&bench, &job, None, Some(OTHER_COMPUTER), day).await);
-        unrecorded.push(store_backup(&bench, &job, None, None, day).await);
+        ours.push(signed(Some(INSTALLATION), day).await);
+        theirs.push(signed(Some(OTHER_COMPUTER), day).await);
+        unrecorded.push(signed(None, day).await);
     }
     // Same job, same second, two computers: two objects.
     assert_ne!(ours[0], theirs[0]);
@@ -836,4 +886,84 @@ async fn a_run_that_stored_nothing_is_failed_not_partial() {
     assert_eq!(failed.bytes_out, 0, "nothing was stored");
     assert!(!failed.outcome.destinations[0].stored);
     assert!(failed.error.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_manifest_keeps_its_backup_and_costs_no_other() {
+    let bench = Bench::new();
+    let job = keep_last(&bench, 1);
+    let mut made = Vec::new();
+    for day in DAYS {
+        made.push(store_backup(&bench, &job, None, Some(INSTALLATION), day).await);
+    }
+    let (_, destination) = bench
+        .engine
+        .open_destination(&bench.destination_id)
+        .unwrap();
+    // The oldest is locked through DBackup (its manifest re-signed)...
+    bench
+        .engine
+        .set_backup_lock(
+            &destination,
+            Some(&bench.destination_id),
+            &ObjectKey::new(made[0].clone()).unwrap(),
+            true,
+            ts("2026-11-22T12:00:00Z"),
+        )
+        .await
+        .unwrap();
+    // ...then someone with write access unlocks it, and makes the newest look old.
+    let forge = |object: &str, change: &dyn Fn(&mut serde_json::Value)| {
+        let path = bench.store_dir.join(format!("{object}.meta.json"));
+        let mut manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        change(&mut manifest);
+        std::fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    };
+    forge(&made[0], &|m| m["locked"] = false.into());
+    forge(&made[2], &|m| {
+        m["createdAt"] = "2026-10-01T00:00:00Z".into()
+    });
+
+    let now = ts("2026-11-23T00:00:00Z");
+    let preview = bench
+        .engine
+        .retention_preview(&job, None, None, &[], now)
+        .await
+        .unwrap();
+    for forged in [&made[0], &made[2]] {
+        let d = preview[0]
+            .decisions
+            .iter()
+            .find(|d| &d.object == forged)
+            .unwrap();
+        assert!(d.keep && d.reason.contains("does not check"), "{d:?}");
+    }
+    let applied = bench
+        .engine
+        .apply_retention(&job, None, None, &[], now)
+        .await
+        .unwrap();
+    // Only the genuine middle one was judged: it is the last 1 of its series, kept.
+    assert!(applied[0].1.deleted.is_empty(), "{:?}", applied[0].1);
+    for object in &made {
+        assert!(bench.store_dir.join(object).exists(), "{object}");
+    }
+    // Locking a forged manifest does not sign it: it stays unchecked.
+    bench
+        .engine
+        .set_backup_lock(
+            &destination,
+            Some(&bench.destination_id),
+            &ObjectKey::new(made[2].clone()).unwrap(),
+            true,
+            now,
+        )
+        .await
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(bench.store_dir.join(format!("{}.meta.json", made[2]))).unwrap(),
+    )
+    .unwrap();
+    assert!(manifest.get("auth").is_none(), "{manifest}");
 }
