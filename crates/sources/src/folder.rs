@@ -471,7 +471,7 @@ fn append_file(
     path: &Path,
     relative: &Path,
 ) -> io::Result<u64> {
-    let file = File::open(path).map_err(|e| unreadable(path, e))?;
+    let file = open_no_follow(path).map_err(|e| unreadable(path, e))?;
     // The header must describe what was opened, which may no longer be what was listed.
     let meta = file.metadata().map_err(|e| unreadable(path, e))?;
     if !meta.is_file() {
@@ -485,6 +485,19 @@ fn append_file(
     };
     builder.append_data(&mut header, relative, data)?;
     Ok(meta.len())
+}
+
+/// Opens a file the walk listed as a regular file, refusing a symlink put in its
+/// place since (ELOOP): a backup run as root must not follow one to /etc/shadow.
+fn open_no_follow(path: &Path) -> io::Result<File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    options.open(path)
 }
 
 fn header_for(meta: &Metadata) -> Header {
@@ -1036,4 +1049,21 @@ fn list_entries<R: Read>(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_symlink_put_in_place_of_a_listed_file_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, b"not for the backup").unwrap();
+        let listed = dir.path().join("listed.txt");
+        std::os::unix::fs::symlink(&secret, &listed).unwrap();
+        assert!(open_no_follow(&listed).is_err());
+        assert!(open_no_follow(&secret).is_ok());
+    }
 }

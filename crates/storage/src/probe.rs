@@ -357,55 +357,13 @@ impl S3Destination {
         &self,
         now: jiff::Timestamp,
     ) -> Result<usize, crate::StorageError> {
-        let settings = self.settings();
         let cutoff = now.as_second() - 24 * 3600;
         let mut aborted = 0;
-        let mut key_marker: Option<String> = None;
-        let mut upload_marker: Option<String> = None;
-        loop {
-            let page = self
-                .client()
-                .list_multipart_uploads()
-                .bucket(&settings.bucket)
-                .prefix(&settings.prefix)
-                .set_key_marker(key_marker.clone())
-                .set_upload_id_marker(upload_marker.clone())
-                .send()
-                .await
-                .map_err(|e| {
-                    self.map_probe_err(
-                        "ListBucketMultipartUploads",
-                        "listing incomplete uploads",
-                        e,
-                    )
-                })?;
-            for upload in page.uploads() {
-                let started = upload.initiated().map(|t| t.secs()).unwrap_or(i64::MAX);
-                if started < cutoff {
-                    if let (Some(key), Some(id)) = (upload.key(), upload.upload_id()) {
-                        self.client()
-                            .abort_multipart_upload()
-                            .bucket(&settings.bucket)
-                            .key(key)
-                            .upload_id(id)
-                            .send()
-                            .await
-                            .map_err(|e| {
-                                self.map_probe_err(
-                                    "AbortMultipartUpload",
-                                    "aborting a stale upload",
-                                    e,
-                                )
-                            })?;
-                        aborted += 1;
-                    }
-                }
+        for upload in self.incomplete_uploads("").await? {
+            if upload.started.unwrap_or(i64::MAX) < cutoff {
+                self.abort_incomplete(&upload).await?;
+                aborted += 1;
             }
-            if page.is_truncated() != Some(true) {
-                break;
-            }
-            key_marker = page.next_key_marker().map(str::to_owned);
-            upload_marker = page.next_upload_id_marker().map(str::to_owned);
         }
         Ok(aborted)
     }

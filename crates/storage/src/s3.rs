@@ -595,8 +595,29 @@ impl S3Destination {
         prefix: &str,
         marker: &str,
     ) -> Result<crate::AbortedUploads, StorageError> {
-        let full_prefix = format!("{}{prefix}", self.settings.prefix);
         let mut freed = crate::AbortedUploads::default();
+        for upload in self.incomplete_uploads(prefix).await? {
+            let Some(relative) = upload.key.strip_prefix(&self.settings.prefix) else {
+                continue;
+            };
+            if !relative.contains(marker) {
+                continue;
+            }
+            freed.bytes += self.parts_size(&upload.key, &upload.id).await.unwrap_or(0);
+            self.abort_incomplete(&upload).await?;
+            freed.uploads += 1;
+        }
+        Ok(freed)
+    }
+
+    /// Every incomplete multipart upload under `prefix` (relative to the destination's
+    /// own prefix), across all pages.
+    pub(crate) async fn incomplete_uploads(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<IncompleteUpload>, StorageError> {
+        let full_prefix = format!("{}{prefix}", self.settings.prefix);
+        let mut uploads = Vec::new();
         let mut key_marker: Option<String> = None;
         let mut upload_marker: Option<String> = None;
         loop {
@@ -616,40 +637,41 @@ impl S3Destination {
                         e,
                     )
                 })?;
-            for upload in page.uploads() {
-                let (Some(key), Some(id)) = (upload.key(), upload.upload_id()) else {
-                    continue;
-                };
-                let Some(relative) = key.strip_prefix(&self.settings.prefix) else {
-                    continue;
-                };
-                if !relative.contains(marker) {
-                    continue;
-                }
-                freed.bytes += self.parts_size(key, id).await.unwrap_or(0);
-                self.client
-                    .abort_multipart_upload()
-                    .bucket(&self.settings.bucket)
-                    .key(key)
-                    .upload_id(id)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        self.map_err(
-                            &format!("aborting the incomplete upload of {relative}"),
-                            "AbortMultipartUpload",
-                            e,
-                        )
-                    })?;
-                freed.uploads += 1;
-            }
+            uploads.extend(page.uploads().iter().filter_map(|u| {
+                Some(IncompleteUpload {
+                    key: u.key()?.to_owned(),
+                    id: u.upload_id()?.to_owned(),
+                    started: u.initiated().map(|t| t.secs()),
+                })
+            }));
             if page.is_truncated() != Some(true) {
                 break;
             }
             key_marker = page.next_key_marker().map(str::to_owned);
             upload_marker = page.next_upload_id_marker().map(str::to_owned);
         }
-        Ok(freed)
+        Ok(uploads)
+    }
+
+    pub(crate) async fn abort_incomplete(
+        &self,
+        upload: &IncompleteUpload,
+    ) -> Result<(), StorageError> {
+        self.client
+            .abort_multipart_upload()
+            .bucket(&self.settings.bucket)
+            .key(&upload.key)
+            .upload_id(&upload.id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                self.map_err(
+                    &format!("aborting the incomplete upload of {}", upload.key),
+                    "AbortMultipartUpload",
+                    e,
+                )
+            })
     }
 
     /// Bytes of the parts an incomplete upload holds.
@@ -685,6 +707,15 @@ impl S3Destination {
         }
         Ok(total)
     }
+}
+
+/// A multipart upload that was started and neither completed nor aborted.
+pub(crate) struct IncompleteUpload {
+    /// The full key, the destination's prefix included.
+    pub key: String,
+    pub id: String,
+    /// When it was started (Unix seconds), if the server says.
+    pub started: Option<i64>,
 }
 
 struct Multipart {

@@ -248,33 +248,51 @@ async fn a_renamed_job_still_owns_its_older_backups() {
         .is_err());
 }
 
-/// A destination whose reads fail, to check that retention then deletes nothing.
+/// A real destination with faults: reads that fail (retention must then delete
+/// nothing), or one object the server refuses to delete (as a legal hold would).
 #[derive(Debug)]
-struct ReadsFail(Arc<dyn Destination>);
+struct Faulty {
+    inner: Arc<dyn Destination>,
+    reads_fail: bool,
+    refused: Option<String>,
+}
+
+impl Faulty {
+    fn refusal(operation: String, code: &str, message: &str) -> dbackup_storage::StorageError {
+        dbackup_storage::StorageError::Service {
+            destination: "test".into(),
+            operation,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
 
 #[async_trait::async_trait]
-impl Destination for ReadsFail {
+impl Destination for Faulty {
     async fn put(
         &self,
         key: &ObjectKey,
         body: bytes::Bytes,
     ) -> Result<(), dbackup_storage::StorageError> {
-        self.0.put(key, body).await
+        self.inner.put(key, body).await
     }
     async fn start_upload(
         &self,
         key: &ObjectKey,
         size_hint: Option<u64>,
     ) -> Result<Box<dyn dbackup_storage::Upload>, dbackup_storage::StorageError> {
-        self.0.start_upload(key, size_hint).await
+        self.inner.start_upload(key, size_hint).await
     }
     async fn get(&self, key: &ObjectKey) -> Result<bytes::Bytes, dbackup_storage::StorageError> {
-        Err(dbackup_storage::StorageError::Service {
-            destination: "test".into(),
-            operation: format!("get {key}"),
-            code: "InternalError".into(),
-            message: "the test server failed".into(),
-        })
+        if self.reads_fail {
+            return Err(Self::refusal(
+                format!("get {key}"),
+                "InternalError",
+                "the test server failed",
+            ));
+        }
+        self.inner.get(key).await
     }
     async fn get_range(
         &self,
@@ -282,19 +300,26 @@ impl Destination for ReadsFail {
         start: u64,
         end: u64,
     ) -> Result<bytes::Bytes, dbackup_storage::StorageError> {
-        self.0.get_range(key, start, end).await
+        self.inner.get_range(key, start, end).await
     }
     async fn head(
         &self,
         key: &ObjectKey,
     ) -> Result<Option<ObjectInfo>, dbackup_storage::StorageError> {
-        self.0.head(key).await
+        self.inner.head(key).await
     }
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, dbackup_storage::StorageError> {
-        self.0.list(prefix).await
+        self.inner.list(prefix).await
     }
     async fn delete(&self, key: &ObjectKey) -> Result<(), dbackup_storage::StorageError> {
-        self.0.delete(key).await
+        if self.refused.as_deref() == Some(key.as_str()) {
+            return Err(Self::refusal(
+                format!("delete {key}"),
+                "AccessDenied",
+                "object is under legal hold",
+            ));
+        }
+        self.inner.delete(key).await
     }
 }
 
@@ -306,7 +331,11 @@ async fn a_failed_listing_judges_nothing() {
         .engine
         .open_destination(&bench.destination_id)
         .unwrap();
-    let failing: Arc<dyn Destination> = Arc::new(ReadsFail(real.clone()));
+    let failing: Arc<dyn Destination> = Arc::new(Faulty {
+        inner: real.clone(),
+        reads_fail: true,
+        refused: None,
+    });
     let err = survey(&failing).await.unwrap_err();
     assert!(err.to_string().contains("the test server failed"), "{err}");
     // And an empty destination is simply empty.
@@ -724,62 +753,6 @@ async fn older_backups_this_computers_runs_stored_are_still_its_own() {
     assert_eq!(applied[0].1.deleted, [legacy[0].clone()]);
 }
 
-/// A destination that refuses to delete one object, as a server-side lock would.
-#[derive(Debug)]
-struct RefusesToDelete {
-    inner: Arc<dyn Destination>,
-    refused: String,
-}
-
-#[async_trait::async_trait]
-impl Destination for RefusesToDelete {
-    async fn put(
-        &self,
-        key: &ObjectKey,
-        body: bytes::Bytes,
-    ) -> Result<(), dbackup_storage::StorageError> {
-        self.inner.put(key, body).await
-    }
-    async fn start_upload(
-        &self,
-        key: &ObjectKey,
-        size_hint: Option<u64>,
-    ) -> Result<Box<dyn dbackup_storage::Upload>, dbackup_storage::StorageError> {
-        self.inner.start_upload(key, size_hint).await
-    }
-    async fn get(&self, key: &ObjectKey) -> Result<bytes::Bytes, dbackup_storage::StorageError> {
-        self.inner.get(key).await
-    }
-    async fn get_range(
-        &self,
-        key: &ObjectKey,
-        start: u64,
-        end: u64,
-    ) -> Result<bytes::Bytes, dbackup_storage::StorageError> {
-        self.inner.get_range(key, start, end).await
-    }
-    async fn head(
-        &self,
-        key: &ObjectKey,
-    ) -> Result<Option<ObjectInfo>, dbackup_storage::StorageError> {
-        self.inner.head(key).await
-    }
-    async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, dbackup_storage::StorageError> {
-        self.inner.list(prefix).await
-    }
-    async fn delete(&self, key: &ObjectKey) -> Result<(), dbackup_storage::StorageError> {
-        if key.as_str() == self.refused {
-            return Err(dbackup_storage::StorageError::Service {
-                destination: "test".into(),
-                operation: format!("delete {key}"),
-                code: "AccessDenied".into(),
-                message: "object is under legal hold".into(),
-            });
-        }
-        self.inner.delete(key).await
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_deletion_does_not_stop_the_others_and_each_is_reported() {
     let bench = Bench::new();
@@ -793,9 +766,10 @@ async fn a_failed_deletion_does_not_stop_the_others_and_each_is_reported() {
         .open_destination(&bench.destination_id)
         .unwrap();
     // Newest first: the refused one is judged before the other old one.
-    let refusing: Arc<dyn Destination> = Arc::new(RefusesToDelete {
+    let refusing: Arc<dyn Destination> = Arc::new(Faulty {
         inner: real,
-        refused: made[1].clone(),
+        reads_fail: false,
+        refused: Some(made[1].clone()),
     });
     let loaded = bench.engine.load_job(&job).unwrap();
     let report = bench
