@@ -376,14 +376,14 @@ fn judge(
         let mut planned = if judged {
             plan(retention, &candidates, now, tz)
         } else {
-            let why = match (&series.owner, which) {
-                (Owner::This, _) => "no new backup of this series in this run; kept".to_owned(),
-                (Owner::Other(id), _) => format!(
+            let why = match &series.owner {
+                Owner::This => "no new backup of this series in this run; kept".to_owned(),
+                Owner::Other(id) => format!(
                     "made by {}; kept (retention judges only this computer's backups unless that computer's are adopted: --adopt {})",
                     crate::installation::label(id),
                     crate::installation::name_tag(id)
                 ),
-                (Owner::Unrecorded, _) => format!(
+                Owner::Unrecorded => format!(
                     "made before DBackup recorded which computer made a backup; kept (adopt with --adopt {ADOPT_UNRECORDED})"
                 ),
             };
