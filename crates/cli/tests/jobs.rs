@@ -67,6 +67,39 @@ fn bucket_keys(s3: &S3Server, bucket: &str) -> Vec<String> {
     })
 }
 
+/// Bytes of the parts every incomplete upload in the bucket holds.
+fn parts_bytes(s3: &S3Server, bucket: &str) -> u64 {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let dest = dbackup_storage::S3Destination::new(s3.settings(bucket, ""));
+        let uploads = dest
+            .client()
+            .list_multipart_uploads()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap();
+        let mut total = 0u64;
+        for upload in uploads.uploads() {
+            let parts = dest
+                .client()
+                .list_parts()
+                .bucket(bucket)
+                .key(upload.key().unwrap())
+                .upload_id(upload.upload_id().unwrap())
+                .send()
+                .await
+                .unwrap();
+            total += parts
+                .parts()
+                .iter()
+                .map(|p| p.size().unwrap_or(0) as u64)
+                .sum::<u64>();
+        }
+        total
+    })
+}
+
 fn multipart_uploads(s3: &S3Server, bucket: &str) -> usize {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -370,13 +403,15 @@ fn a_backup_cancelled_or_killed_mid_upload_leaves_no_backup_and_no_run_stuck_run
         multipart_uploads(&s3, &bucket) > 0,
         "the kill left no upload to clear"
     );
+    // What its parts hold (none, when the kill came before a part finished).
+    let held = parts_bytes(&s3, &bucket);
     std::fs::remove_file(folder.join("random.bin")).unwrap();
     std::fs::write(folder.join("small.txt"), b"small now").unwrap();
     let next = m.json(&["job", "run", "big"]);
     assert_eq!(next["status"], "success", "{next}");
     let swept = &next["outcome"]["destinations"][0]["swept"];
     assert!(swept["uploads"].as_u64().unwrap() >= 1, "{next}");
-    assert!(swept["bytes"].as_u64().unwrap() > 0, "{next}");
+    assert_eq!(swept["bytes"].as_u64().unwrap(), held, "{next}");
     assert_eq!(
         multipart_uploads(&s3, &bucket),
         0,
