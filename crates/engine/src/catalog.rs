@@ -490,7 +490,7 @@ impl Engine {
             .map(|b| (b.object.clone(), b))
             .collect();
         let made_here: HashSet<String> = recorded.keys().cloned().collect();
-        let installation_key = crate::manifest::auth::ManifestKey::installation(&self.keyring).ok();
+        let installation_key = self.installation_manifest_key().ok();
         let trusted = |f: &Found| -> bool {
             match &f.manifest.auth {
                 Some(_) => {

@@ -64,6 +64,9 @@ pub struct Engine {
     time_zone: TimeZone,
     /// Recorded in every manifest: whose backups retention may judge.
     installation_id: String,
+    /// The unit tests' installation manifest key, instead of a keyring entry per bench.
+    #[cfg(test)]
+    test_manifest_key: Option<manifest::auth::ManifestKey>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -90,6 +93,8 @@ impl Engine {
         let installation_id = installation::load_or_create(&store)?;
         Ok(Self {
             installation_id,
+            #[cfg(test)]
+            test_manifest_key: None,
             store: Mutex::new(store),
             paths,
             keyring,
@@ -107,6 +112,7 @@ impl Engine {
     #[cfg(test)]
     pub(crate) fn with_installation_id(mut self, id: &str) -> Self {
         self.installation_id = id.to_owned();
+        self.test_manifest_key = Some(manifest::auth::ManifestKey([7; 32]));
         self
     }
 

@@ -21,7 +21,7 @@ const INSTALLATION_ACCOUNT: &str = "installation/manifest-key";
 
 /// A key that signs and checks manifests.
 #[derive(Clone)]
-pub struct ManifestKey([u8; 32]);
+pub struct ManifestKey(pub(crate) [u8; 32]);
 
 impl std::fmt::Debug for ManifestKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -128,7 +128,7 @@ impl crate::Engine {
             dbackup_archive::EncryptionSetting::KeyProfile(key) => {
                 Some(ManifestKey::for_archive_key(key))
             }
-            _ => match ManifestKey::installation(self.keyring()) {
+            _ => match self.installation_manifest_key() {
                 Ok(key) => Some(key),
                 Err(e) => {
                     tracing::warn!(
@@ -149,7 +149,17 @@ impl crate::Engine {
             let key = self.key_lookup().ok()?.key_by_id(id).ok()??;
             return Some(ManifestKey::for_archive_key(&key));
         }
-        ManifestKey::installation(self.keyring()).ok()
+        self.installation_manifest_key().ok()
+    }
+
+    /// This installation's manifest key (see [`ManifestKey::installation`]); the
+    /// engine's unit tests give each bench a fixed one instead of a keyring entry.
+    pub(crate) fn installation_manifest_key(&self) -> Result<ManifestKey, EngineError> {
+        #[cfg(test)]
+        if let Some(key) = &self.test_manifest_key {
+            return Ok(key.clone());
+        }
+        ManifestKey::installation(self.keyring())
     }
 }
 
