@@ -846,6 +846,29 @@ fn an_sqlite_source_is_copied_consistently_and_restored_to_a_chosen_file() {
     assert!(err.contains("already exists"), "{err}");
 }
 
+/// Saves the MariaDB test server as the source `my` (with one database, or every one).
+fn add_mysql(m: &Machine, my: &My, database: Option<&str>) {
+    let mut cmd = m.cmd();
+    cmd.env("PW", &my.password).args([
+        "source",
+        "add-mysql",
+        "--name",
+        "my",
+        "--host",
+        &my.host,
+        "--port",
+        &my.port,
+        "--user",
+        &my.user,
+        "--password-env",
+        "PW",
+    ]);
+    if let Some(db) = database {
+        cmd.args(["--database", db]);
+    }
+    cmd.assert().success();
+}
+
 /// Writes an unencrypted archive of `kind` holding `sql` into `./store` of `m`, as
 /// anyone who can write to a destination could: no job, no manifest.
 fn plant(m: &Machine, object: &str, kind: &str, database: Option<&str>, sql: &str) {
@@ -980,24 +1003,7 @@ fn a_planted_mysql_dump_cannot_read_local_files() {
     if !m.keyring_available() {
         return;
     }
-    m.cmd()
-        .env("PW", &my.password)
-        .args([
-            "source",
-            "add-mysql",
-            "--name",
-            "my",
-            "--host",
-            &my.host,
-            "--port",
-            &my.port,
-            "--user",
-            &my.user,
-            "--password-env",
-            "PW",
-        ])
-        .assert()
-        .success();
+    add_mysql(&m, &my, None);
     let secret = m.path("secret.txt");
     std::fs::write(&secret, "the user's private file\n").unwrap();
     let db = format!("planted_{}", std::process::id());
@@ -1054,26 +1060,7 @@ fn a_damaged_mariadb_backup_never_half_replaces_the_database_it_restores_over() 
         "CREATE TABLE big (id INT PRIMARY KEY, txt TEXT);
          INSERT INTO big SELECT seq, REPEAT(MD5(seq), 8) FROM seq_1_to_150000;",
     );
-    m.cmd()
-        .env("PW", &my.password)
-        .args([
-            "source",
-            "add-mysql",
-            "--name",
-            "my",
-            "--host",
-            &my.host,
-            "--port",
-            &my.port,
-            "--user",
-            &my.user,
-            "--database",
-            &db,
-            "--password-env",
-            "PW",
-        ])
-        .assert()
-        .success();
+    add_mysql(&m, &my, Some(&db));
     std::fs::create_dir(m.path("store")).unwrap();
     let report = m.json(&[
         "backup",

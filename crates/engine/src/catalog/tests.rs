@@ -537,6 +537,15 @@ fn keep_last(bench: &Bench, count: u32) -> String {
     )
 }
 
+/// One backup of this computer's on each of [`DAYS`], oldest first.
+async fn one_a_day(bench: &Bench, job: &str) -> Vec<String> {
+    let mut made = Vec::new();
+    for day in DAYS {
+        made.push(store_backup(bench, job, None, Some(INSTALLATION), day).await);
+    }
+    made
+}
+
 const DAYS: [&str; 3] = [
     "2026-11-20T00:00:00Z",
     "2026-11-21T00:00:00Z",
@@ -757,10 +766,7 @@ async fn older_backups_this_computers_runs_stored_are_still_its_own() {
 async fn a_failed_deletion_does_not_stop_the_others_and_each_is_reported() {
     let bench = Bench::new();
     let job = keep_last(&bench, 1);
-    let mut made = Vec::new();
-    for day in DAYS {
-        made.push(store_backup(&bench, &job, None, Some(INSTALLATION), day).await);
-    }
+    let made = one_a_day(&bench, &job).await;
     let (_, real) = bench
         .engine
         .open_destination(&bench.destination_id)
@@ -866,10 +872,7 @@ async fn a_run_that_stored_nothing_is_failed_not_partial() {
 async fn a_forged_manifest_keeps_its_backup_and_costs_no_other() {
     let bench = Bench::new();
     let job = keep_last(&bench, 1);
-    let mut made = Vec::new();
-    for day in DAYS {
-        made.push(store_backup(&bench, &job, None, Some(INSTALLATION), day).await);
-    }
+    let made = one_a_day(&bench, &job).await;
     let (_, destination) = bench
         .engine
         .open_destination(&bench.destination_id)
