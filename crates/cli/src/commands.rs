@@ -157,10 +157,45 @@ pub fn backup(args: BackupArgs, out: &Output) -> Result<(), EngineError> {
     if report.status == BackupStatus::Failed {
         return Err(copies_failed(&report));
     }
+    record_in_catalog(&args.to, &report);
     out.value(&report, || backup_lines(&report));
     match report.status {
         BackupStatus::Success => Ok(()),
         _ => Err(copies_failed(&report)),
+    }
+}
+
+/// Saved destinations that took the backup list it in the catalog at once (the
+/// explorer and `backup list` read the catalog); addresses and folders have none.
+fn record_in_catalog(specs: &[String], report: &BackupReport) {
+    let saved: Vec<(String, String)> = specs
+        .iter()
+        .filter_map(|spec| Some((spec.clone(), location::saved_destination_id(spec)?)))
+        .collect();
+    if saved.is_empty() {
+        return;
+    }
+    let Ok(engine) = crate::open_engine() else {
+        return;
+    };
+    let names: std::collections::HashMap<String, String> = engine
+        .list_destinations()
+        .map(|all| all.into_iter().map(|d| (d.id, d.name)).collect())
+        .unwrap_or_default();
+    for (_, id) in saved {
+        let Some(name) = names.get(&id) else {
+            continue;
+        };
+        if !report
+            .copies
+            .iter()
+            .any(|c| c.stored && &c.destination == name)
+        {
+            continue;
+        }
+        if let Err(e) = engine.record_stored_backup(&id, &report.manifest, jiff::Timestamp::now()) {
+            eprintln!("dbackup: note: stored, but not listed in the catalog ({e}); `dbackup rescan {name}` adds it");
+        }
     }
 }
 

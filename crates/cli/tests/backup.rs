@@ -536,3 +536,36 @@ fn errors_tell_the_truth_about_what_failed() {
             "a bucket name uses only lower-case letters",
         ));
 }
+
+#[test]
+fn a_file_backed_up_to_a_saved_destination_is_listed_at_once() {
+    let env = Machine::new("backup");
+    std::fs::create_dir(env.path("nas")).unwrap();
+    env.json(&[
+        "destination",
+        "add-local",
+        "--name",
+        "NAS",
+        "--path",
+        env.path("nas").to_str().unwrap(),
+    ]);
+    std::fs::write(env.path("in.sql"), sql(10_000)).unwrap();
+    let report = env.json(&[
+        "backup",
+        "--file",
+        "in.sql",
+        "--to",
+        "NAS",
+        "--no-encryption",
+    ]);
+    let object = report["object"].as_str().unwrap().to_owned();
+    // No rescan needed: the catalog (what the explorer and `backup list` show) has it.
+    let listed = env.json(&["backup", "list", "--destination", "NAS"]);
+    let objects: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(objects, [object.as_str()]);
+}

@@ -636,6 +636,28 @@ impl Engine {
         }
     }
 
+    /// Adds a backup stored outside a job run (`dbackup backup --to SAVED`) to the
+    /// catalog, so the explorer and `backup list` show it without a rescan.
+    pub fn record_stored_backup(
+        &self,
+        destination_id: &str,
+        manifest: &Manifest,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
+        let record = BackupRecord {
+            storage_class: self.configured_storage_class(destination_id),
+            ..catalog_record(
+                destination_id,
+                &manifest.object,
+                manifest,
+                manifest.stored_size,
+                None,
+                now,
+            )
+        };
+        Ok(self.store().upsert_backup(&record)?)
+    }
+
     /// The storage class a saved destination writes backups in; `None` for folders.
     fn configured_storage_class(&self, id: &str) -> Option<String> {
         let record = self.store().destination(id).ok()?;
