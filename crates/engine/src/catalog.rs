@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::glacier::{view_without_restore, GlacierView};
 use crate::jobs::{JobTarget, LoadedJob};
+use crate::manifest::auth::ManifestKey;
 use crate::manifest::{Manifest, MANIFEST_SUFFIX};
 use crate::retention::{plan, Candidate, Decision, Retention};
 use crate::source_run::SourceBackupReport;
@@ -491,11 +492,18 @@ impl Engine {
             .collect();
         let made_here: HashSet<String> = recorded.keys().cloned().collect();
         let installation_key = self.installation_manifest_key().ok();
+        // One keyring read per key profile, not per backup.
+        let mut profile_keys: HashMap<Option<String>, Option<ManifestKey>> = HashMap::new();
+        for f in found.iter().filter(|f| f.manifest.encryption == "key") {
+            profile_keys
+                .entry(f.manifest.key_id.clone())
+                .or_insert_with(|| self.checking_key(&f.manifest));
+        }
         let trusted = |f: &Found| -> bool {
             match &f.manifest.auth {
                 Some(_) => {
                     let key = if f.manifest.encryption == "key" {
-                        self.checking_key(&f.manifest)
+                        profile_keys.get(&f.manifest.key_id).cloned().flatten()
                     } else {
                         installation_key.clone()
                     };
