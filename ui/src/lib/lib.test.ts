@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { relativeTime } from "./format";
 import { IpcFailure, call, unwrap } from "./ipc";
-import { EMPTY_S3_FORM, asSentence } from "./s3";
+import { EMPTY_S3_FORM, asSentence, needsPlainHttpChoice } from "./s3";
 import {
   isAbsolutePath,
   validateBucketName,
@@ -175,5 +175,32 @@ describe("relativeTime", () => {
 
   it("returns unparseable input unchanged", () => {
     expect(relativeTime("not a date", now)).toBe("not a date");
+  });
+});
+
+describe("needsPlainHttpChoice", () => {
+  it("asks only for plain HTTP beyond this computer and private networks, as the engine does", () => {
+    for (const local of [
+      "http://127.0.0.1:7480",
+      "http://localhost:9000/",
+      "http://[::1]:7480",
+      "http://10.1.2.3",
+      "http://192.168.1.20:9000",
+      "http://172.16.0.9",
+      "http://nas.local:9000",
+      "http://[fd00::5]:80",
+      "https://s3.example.com",
+      "",
+    ])
+      expect(needsPlainHttpChoice(local), local).toBe(false);
+    for (const remote of [
+      "http://s3.example.com",
+      "http://8.8.8.8:80",
+      "http://172.32.0.1",
+      "http://user@evil.example.net:9000/x",
+      "http://127.0.0.1.evil.example.net",
+      "http://[2001:db8::1]",
+    ])
+      expect(needsPlainHttpChoice(remote), remote).toBe(true);
   });
 });

@@ -166,8 +166,35 @@ export function buildS3Input(provider: S3Provider, v: S3FormValues): NewS3Destin
     sse,
     kmsKeyId: kmsKeyId || null,
     transferAcceleration: aws ? v.transferAcceleration : false,
-    allowPlainHttp: custom && v.endpoint.trim().startsWith("http://") ? v.allowPlainHttp : false,
+    allowPlainHttp: custom && needsPlainHttpChoice(v.endpoint) ? v.allowPlainHttp : false,
   };
+}
+
+/**
+ * Whether an endpoint is plain HTTP to a server beyond this computer and private networks:
+ * only then does the engine need the explicit choice (its rule is
+ * s3_destination::is_local_or_private; this mirrors it so the choice is offered only
+ * where it matters, and the engine still decides).
+ */
+export function needsPlainHttpChoice(endpoint: string): boolean {
+  const rest = endpoint.trim().match(/^http:\/\/(.*)$/i)?.[1];
+  if (rest === undefined) return false;
+  const authority = (rest.split(/[/?#]/)[0] ?? "").split("@").pop() ?? "";
+  const host = (authority.startsWith("[") ? authority.slice(1).split("]")[0] : authority.split(":")[0])
+    ?.replace(/\.$/, "")
+    .toLowerCase() ?? "";
+  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local")) return false;
+  const v4 = host.match(/^(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    const local = a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
+    return !local;
+  }
+  if (host.includes(":")) {
+    const local = host === "::1" || /^f[cd]/.test(host) || /^fe[89ab]/.test(host);
+    return !local;
+  }
+  return true;
 }
 
 /** Engine messages start in lower case so they compose in logs; show sentences. */

@@ -15,6 +15,7 @@ import {
   CUSTOM_DEFAULT_REGION,
   R2_JURISDICTIONS,
   SSE_OPTIONS,
+  needsPlainHttpChoice,
   storageClassesFor,
   type S3FormValues,
 } from "../../lib/s3";
@@ -95,7 +96,7 @@ export function S3DestinationFields({
             testId="s3-endpoint"
           />
         )}
-        {custom && values.endpoint.trim().startsWith("http://") && (
+        {custom && needsPlainHttpChoice(values.endpoint) && (
           <Toggle
             id={id("plain-http")}
             label="Allow plain HTTP to this server"
